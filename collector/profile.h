@@ -1,0 +1,122 @@
+/*
+ * profile: selection rules loaded from JSON, and the question "is this path selected, by
+ * which rules, with which cap?" asked by the walker for every file.
+ *
+ * A profile (docs/profiles.md) is a JSON object:
+ *   {"name": "linux-triage", "description": "...", "case_insensitive": false,
+ *    "exclude": ["/proc/**", ...],              global excludes
+ *    "rules": [ {"id": "logs", "description": "...",
+ *                "include": ["/var/log/**"], "exclude": ["/var/log/journal/**"],
+ *                "types": ["file", "symlink"],   default: every type but dir
+ *                "perm_any": "0111",             optional: some of these mode bits set
+ *                "max_file_bytes": 268435456,    optional per-file cap on bytes collected
+ *                "action": "collect" | "metadata"} ]}
+ * Patterns use glob.h syntax and may hold ${home}, which expands to each home directory
+ * listed in the root's /etc/passwd (one pattern per home, duplicates dropped), and
+ * ${NAME} for variables given by the profile's "variables" object or --set NAME=VALUE.
+ *
+ * Embedded profiles are compiled into the binary (collector/profiles/<name>.json).
+ *
+ * Owner: selection. Memory is bounded by the profile's size, never by the number of
+ * files looked at: prof_select reuses the caller's struct prof_match.
+ */
+#ifndef CUSTODY_PROFILE_H
+#define CUSTODY_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+enum prof_action { PROF_ACTION_COLLECT = 0, PROF_ACTION_METADATA = 1 };
+
+/* Bits for prof_rule.types. */
+enum prof_type {
+    PROF_T_FILE = 1 << 0,
+    PROF_T_DIR = 1 << 1,
+    PROF_T_SYMLINK = 1 << 2,
+    PROF_T_FIFO = 1 << 3,
+    PROF_T_SOCKET = 1 << 4,
+    PROF_T_CHARDEV = 1 << 5,
+    PROF_T_BLOCKDEV = 1 << 6,
+};
+#define PROF_T_ALL_BUT_DIR (PROF_T_FILE | PROF_T_SYMLINK | PROF_T_FIFO | PROF_T_SOCKET | PROF_T_CHARDEV | PROF_T_BLOCKDEV)
+
+struct prof_rule {
+    char *id;
+    char *description;
+    char **include; /* expanded patterns */
+    size_t n_include;
+    char **exclude;
+    size_t n_exclude;
+    unsigned types;          /* PROF_T_* bits; directories are never collected */
+    unsigned perm_any;       /* 0, or mode bits of which at least one must be set */
+    uint64_t max_file_bytes; /* 0 = no cap */
+    enum prof_action action;
+};
+
+struct prof_profile {
+    char *name;
+    char *description;
+    int casefold; /* "case_insensitive": true */
+    char **exclude; /* global excludes, applied to every rule */
+    size_t n_exclude;
+    struct prof_rule *rules;
+    size_t n_rules;
+    char sha256_hex[65]; /* of the profile's JSON text as loaded */
+};
+
+/* Values used while expanding patterns. */
+struct prof_env {
+    const char *const *homes; /* home directories from the root's /etc/passwd */
+    size_t n_homes;
+    const char *const *set; /* "NAME=VALUE" overrides (--set) */
+    size_t n_set;
+};
+
+/* What prof_select found for one path. Reused across calls; free with prof_match_free. */
+struct prof_match {
+    size_t *rule_idx; /* indexes into profile->rules of every matching rule */
+    size_t n;
+    size_t alloc;
+    enum prof_action action; /* COLLECT if any matching rule collects */
+    uint64_t max_file_bytes; /* the largest cap of the matching collect rules; 0 = none */
+};
+
+/* Load from JSON text. source names it in error messages ("profile.json", "embedded:x").
+ * Errors say where: "profile.json:12:5: rule 'logs': include[0]: ...". */
+int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
+                     struct prof_profile **out, struct cu_err *err);
+int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
+                   struct cu_err *err);
+/* name is an embedded profile's name. */
+int prof_load_embedded(const char *name, const struct prof_env *env, struct prof_profile **out,
+                       struct cu_err *err);
+/* An empty profile (for --include without --profile). */
+struct prof_profile *prof_new_empty(const char *name);
+void prof_free(struct prof_profile *p);
+
+/* Add an ad-hoc collect rule (id "include-N") for --include, or a global exclude. */
+int prof_add_include(struct prof_profile *p, const char *pattern, struct cu_err *err);
+int prof_add_exclude(struct prof_profile *p, const char *pattern, struct cu_err *err);
+
+/* Is the item at path (len bytes, inside the root) with this lstat selected? 1 yes (m is
+ * filled), 0 no. Directories are never selected. */
+int prof_select(const struct prof_profile *p, const char *path, size_t len, const struct stat *st,
+                struct prof_match *m);
+void prof_match_free(struct prof_match *m);
+
+/* Should the walker descend into directory dir? 1 if some rule could select something
+ * below it (and no global exclude covers the whole directory). */
+int prof_descend(const struct prof_profile *p, const char *dir, size_t len);
+/* 1 if some include pattern's literal prefix names dir or a path below it, e.g. "/dev/shm/*"
+ * names "/dev". The walker enters /proc, /sys, /dev and /run only when named. */
+int prof_names(const struct prof_profile *p, const char *dir, size_t len);
+
+/* Embedded profiles: name and one-line description of the i-th, or NULL past the end. */
+const char *prof_embedded_name(size_t i, const char **description);
+/* The embedded profile's JSON text, or NULL. */
+const char *prof_embedded_text(const char *name, size_t *len);
+
+#endif
