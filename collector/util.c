@@ -172,8 +172,7 @@ void cu_time_stamp(time_t t, char out[20])
     struct tm tm;
     if (!gmtime_r(&t, &tm))
         memset(&tm, 0, sizeof tm);
-    snprintf(out, 20, "%04d%02d%02dT%02d%02d%02dZ", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm);
 }
 
 static int parse_digits(const char **p, int n, int *out)
