@@ -1,12 +1,743 @@
-/* cmd_collect: placeholder until the verb lands (replaced by its implementation). */
+/*
+ * cmd_collect: `custody collect`, the responder's verb.
+ *
+ * Order of a run: check the options and the root (refusing an output directory inside a
+ * dead-box root), load the root's accounts and the profile, name the archive, open the log,
+ * the journal and the archive, then walk the root: each selected item is read once
+ * (reader.c) and its entry goes to the journal and the summary. Then the log is archived,
+ * manifest.json is assembled from the journal, signed, and the two are the last members.
+ * The archive's own SHA-256 goes to the .sha256 sidecar, an ephemeral public key to .pub.
+ *
+ * SIGINT, SIGTERM and SIGHUP stop the walk between items (cutting the current member, which
+ * is then `partial`) and the run finalises with state `interrupted`; a second signal ends
+ * the process at once, leaving the journal.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "accounts.h"
+#include "clog.h"
+#include "digest.h"
+#include "entry.h"
+#include "hostinfo.h"
+#include "journal.h"
+#include "manifest.h"
+#include "outarc.h"
+#include "profile.h"
+#include "reader.h"
+#include "sign.h"
 #include "verbs.h"
+#include "walk.h"
+
+#define DEFAULT_PROFILE "linux-triage"
+#define MAX_PATTERNS 4096
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    if (stop_requested)
+        _exit(EXIT_STOPPED); /* second signal: at once; the journal is on disk */
+    stop_requested = 1;
+    stop_signal = sig;
+}
+
+struct opts {
+    const char *root, *out, *profile, *case_id, *examiner, *note, *sign_key, *pass_file;
+    const char *hash, *compress;
+    const char *include[MAX_PATTERNS], *exclude[MAX_PATTERNS], *set[MAX_PATTERNS];
+    size_t n_include, n_exclude, n_set;
+    int xdev, quiet;
+};
+
+struct run {
+    struct opts *o;
+    int rootfd;
+    int live;
+    char *stem;
+    struct prof_profile *prof;
+    struct prof_match match;
+    struct acct_db *acct;
+    struct clog *log;
+    struct mf_journal *journal;
+    struct oa_writer *oa;
+    struct dg_set *dg;
+    struct rd_ctx rd;
+    struct mf_summary sum;
+    struct cu_buf line;
+    struct cu_buf member;
+    const char **rule_ids; /* scratch for one entry's rule ids */
+    int fatal;             /* the archive writer failed: no more members */
+    struct cu_err fatal_err;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: custody collect [--root DIR] [--out DIR] [--profile NAME|FILE]\n"
+        "                       [--include GLOB]... [--exclude GLOB]... [--set NAME=VALUE]...\n"
+        "                       [--case ID] [--examiner NAME] [--note TEXT]\n"
+        "                       [--sign-key FILE [--passphrase-file FILE]]\n"
+        "                       [--hash sha256[,sha1][,md5]] [--compress zstd|gzip|none]\n"
+        "                       [--xdev] [--quiet]\n"
+        "\n"
+        "Collects the files the profile selects under --root (default /) into one pax archive\n"
+        "<host>-<UTC stamp>[-<case>].tar.zst in --out (default .), every member hashed in the\n"
+        "read that archives it, with a signed manifest.json. The default profile is '%s';\n"
+        "--include without --profile collects only the includes. Without --sign-key an\n"
+        "ephemeral Ed25519 key signs; its public key is written beside the archive (.pub) and\n"
+        "its fingerprint printed: write it down. The last line on stdout is the archive path.\n"
+        "\n"
+        "exit codes: 0 complete without evidence errors; 1 complete, with evidence errors\n"
+        "            listed in the manifest; 2 usage or fatal error before anything was\n"
+        "            written; 3 stopped early (state interrupted or output-full)\n",
+        DEFAULT_PROFILE);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    enum { O_XDEV = 256, O_PASSFILE };
+    static const struct option lo[] = {
+        {"root", required_argument, 0, 'r'},     {"out", required_argument, 0, 'o'},
+        {"profile", required_argument, 0, 'p'},  {"include", required_argument, 0, 'i'},
+        {"exclude", required_argument, 0, 'x'},  {"set", required_argument, 0, 's'},
+        {"case", required_argument, 0, 'c'},     {"examiner", required_argument, 0, 'e'},
+        {"note", required_argument, 0, 'n'},     {"sign-key", required_argument, 0, 'k'},
+        {"passphrase-file", required_argument, 0, O_PASSFILE},
+        {"hash", required_argument, 0, 'H'},     {"compress", required_argument, 0, 'z'},
+        {"xdev", no_argument, 0, O_XDEV},        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->root = "/";
+    o->out = ".";
+    o->hash = "sha256";
+    o->compress = "zstd";
+    optind = 1;
+    opterr = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "r:o:p:i:x:s:c:e:n:k:H:z:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'r': o->root = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'p': o->profile = optarg; break;
+        case 'i':
+        case 'x':
+        case 's': {
+            const char **arr = c == 'i' ? o->include : c == 'x' ? o->exclude : o->set;
+            size_t *n = c == 'i' ? &o->n_include : c == 'x' ? &o->n_exclude : &o->n_set;
+            if (*n >= MAX_PATTERNS) {
+                fprintf(stderr, "custody collect: too many patterns\n");
+                return -1;
+            }
+            arr[(*n)++] = optarg;
+            break;
+        }
+        case 'c': o->case_id = optarg; break;
+        case 'e': o->examiner = optarg; break;
+        case 'n': o->note = optarg; break;
+        case 'k': o->sign_key = optarg; break;
+        case O_PASSFILE: o->pass_file = optarg; break;
+        case 'H': o->hash = optarg; break;
+        case 'z': o->compress = optarg; break;
+        case O_XDEV: o->xdev = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "custody collect: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 if directory a is b or below it (both real paths). */
+static int path_within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (!strcmp(b, "/"))
+        return 1;
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+static const char **rule_scratch(struct run *r, size_t n)
+{
+    r->rule_ids = cu_xrealloc(r->rule_ids, (n ? n : 1) * sizeof *r->rule_ids);
+    return r->rule_ids;
+}
+
+static int journal_entry(struct run *r, struct mf_entry *e, int sync)
+{
+    struct cu_err err;
+    cu_buf_reset(&r->line);
+    if (mf_entry_to_line(e, &r->line) != 0) {
+        clog_printf(r->log, CLOG_ERROR, "an entry too large for the journal: %.200s", e->path);
+        return -1;
+    }
+    mf_summary_add(&r->sum, e);
+    if (mf_journal_append(r->journal, r->line.data, r->line.len, sync, &err) != 0) {
+        clog_printf(r->log, CLOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int member_name(struct run *r, const char *sub, const char *path, size_t len)
+{
+    cu_buf_reset(&r->member);
+    return cu_buf_printf(&r->member, "%s/%s", r->stem, sub) || cu_buf_append(&r->member, path, len);
+}
+
+static int visit(void *ctx, const struct walk_item *it)
+{
+    struct run *r = ctx;
+    if (r->fatal)
+        return -1;
+    struct mf_entry e;
+    mf_entry_init(&e);
+    e.path = it->path;
+    e.path_len = it->path_len;
+    if (it->open_errno) {
+        /* A directory that may hold selected files could not be opened. */
+        rd_entry_stat(&r->rd, &e, it->st, it->have_btime, &it->btime);
+        e.status = MF_ERROR;
+        e.err_errno = it->open_errno;
+        e.err_msg = strerror(it->open_errno);
+        clog_printf(r->log, CLOG_WARN, "cannot open directory %s: %s", it->path,
+                    strerror(it->open_errno));
+        journal_entry(r, &e, 0);
+        return stop_requested ? -1 : 0;
+    }
+    if (!prof_select(r->prof, it->path, it->path_len, it->st, &r->match))
+        return stop_requested ? -1 : 0;
+    const char **ids = rule_scratch(r, r->match.n);
+    for (size_t i = 0; i < r->match.n; i++)
+        ids[i] = r->prof->rules[r->match.rule_idx[i]].id;
+    e.rules = ids;
+    e.n_rules = r->match.n;
+    rd_entry_stat(&r->rd, &e, it->st, it->have_btime, &it->btime);
+    int rc = 0;
+    mode_t t = it->st->st_mode & S_IFMT;
+    if (r->match.action == PROF_ACTION_COLLECT && (t == S_IFREG || t == S_IFLNK)) {
+        if (member_name(r, "fs", it->path, it->path_len) != 0) {
+            e.status = MF_ERROR;
+            e.err_errno = ENAMETOOLONG;
+            e.err_msg = "member name too long";
+        } else if (t == S_IFREG) {
+            rc = rd_file(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
+                         r->match.max_file_bytes, &e, &r->fatal_err);
+        } else {
+            rc = rd_symlink(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
+                            &e, &r->fatal_err);
+        }
+    } else if (t == S_IFLNK) {
+        /* metadata only: still record the target */
+        ssize_t n = readlinkat(it->dirfd, it->name, r->rd.link, sizeof r->rd.link - 1);
+        if (n >= 0) {
+            r->rd.link[n] = '\0';
+            e.link_target = r->rd.link;
+            e.link_target_len = (size_t)n;
+        }
+    }
+    if (rc != 0) {
+        /* The archive is broken (output device full or a writer error): this member may be
+         * cut; record it as such and stop adding content. */
+        r->fatal = 1;
+        e.status = MF_ERROR;
+        e.flags |= oa_output_full(r->oa) ? MF_F_OUTPUT_FULL : 0;
+        e.err_errno = r->fatal_err.errnum;
+        e.err_msg = r->fatal_err.msg;
+        e.have_digests = 0;
+        clog_printf(r->log, CLOG_ERROR, "archive write failed at %s: %s", it->path,
+                    r->fatal_err.msg);
+    }
+    if (e.err_errno >= 0 && !r->fatal)
+        clog_printf(r->log, CLOG_WARN, "%s: %s", it->path, e.err_msg ? e.err_msg : "error");
+    journal_entry(r, &e, e.collected_bytes >= (64u << 20));
+    if (r->fatal)
+        return -1;
+    return stop_requested ? -1 : 0;
+}
+
+static char *self_sha256(void)
+{
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct cu_err err;
+    struct dg_set *d = dg_set_new(0, &err);
+    char hex[DG_COUNT][DG_HEX_MAX];
+    char *buf = cu_xmalloc(65536);
+    ssize_t n;
+    dg_set_begin(d, NULL);
+    while ((n = read(fd, buf, 65536)) > 0)
+        dg_set_update(d, buf, (size_t)n);
+    close(fd);
+    free(buf);
+    char *r = NULL;
+    if (n == 0 && dg_set_end(d, hex, &err) == 0)
+        r = cu_xstrdup(hex[DG_SHA256]);
+    dg_set_free(d);
+    return r;
+}
+
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (!j) {
+        char *l = cu_utf8_lossy(s, strlen(s));
+        j = json_string(l);
+        free(l);
+    }
+    return j;
+}
+
+static json_t *build_head(struct run *r, int argc, char **argv, const struct timespec *start,
+                          const char *state, struct sig_key *key, int ephemeral,
+                          unsigned hash_mask, enum oa_compress comp)
+{
+    json_t *h = json_object();
+    json_object_set_new(h, "format", json_string(MF_FORMAT));
+    json_t *tool = json_object();
+    json_object_set_new(tool, "name", json_string("custody"));
+    json_object_set_new(tool, "version", json_string(CUSTODY_VERSION));
+    char *self = self_sha256();
+    json_object_set_new(tool, "sha256", jstr(self));
+    free(self);
+    json_object_set_new(h, "tool", tool);
+    json_t *cs = json_object();
+    json_object_set_new(cs, "id", jstr(r->o->case_id));
+    json_object_set_new(cs, "examiner", jstr(r->o->examiner));
+    json_object_set_new(cs, "note", jstr(r->o->note));
+    json_object_set_new(h, "case", cs);
+    json_object_set_new(h, "host", host_info(r->rootfd, r->live));
+    json_t *c = json_object();
+    char t[CU_TIME_MAX];
+    cu_time_format(start, t);
+    json_object_set_new(c, "started", json_string(t));
+    struct timespec now = cu_time_now();
+    cu_time_format(&now, t);
+    json_object_set_new(c, "finished", json_string(t));
+    json_t *cl = json_array();
+    json_array_append_new(cl, json_string("custody"));
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cl, jstr(argv[i]));
+    json_object_set_new(c, "command_line", cl);
+    char rootreal[PATH_MAX];
+    json_object_set_new(c, "root", jstr(realpath(r->o->root, rootreal) ? rootreal : r->o->root));
+    json_object_set_new(c, "mode", json_string(r->live ? "live" : "dead-box"));
+    json_t *p = json_object();
+    json_object_set_new(p, "name", jstr(r->prof->name));
+    json_object_set_new(p, "sha256", r->prof->sha256_hex[0] ? json_string(r->prof->sha256_hex)
+                                                             : json_null());
+    json_object_set_new(c, "profile", p);
+    json_t *ha = json_array();
+    for (int a = 0; a < DG_COUNT; a++)
+        if (hash_mask & (1u << a))
+            json_array_append_new(ha, json_string(dg_algo_name((enum dg_algo)a)));
+    json_object_set_new(c, "hash_algorithms", ha);
+    json_object_set_new(c, "compress", json_string(oa_compress_name(comp)));
+    json_object_set_new(c, "state", json_string(state));
+    json_object_set_new(c, "euid", json_integer(geteuid()));
+    json_object_set_new(c, "egid", json_integer(getegid()));
+    json_t *sg = json_object();
+    json_object_set_new(sg, "algorithm", json_string("ed25519"));
+    char *pem = sig_key_public_pem(key);
+    json_object_set_new(sg, "public_key", jstr(pem));
+    free(pem);
+    char fp[65] = "";
+    sig_key_fingerprint(key, fp, NULL);
+    json_object_set_new(sg, "fingerprint", json_string(fp));
+    json_object_set_new(sg, "ephemeral", json_boolean(ephemeral));
+    json_object_set_new(c, "signer", sg);
+    json_object_set_new(h, "collection", c);
+    return h;
+}
+
+static int write_small_file(const char *path, const char *text, struct cu_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
+    size_t n = strlen(text);
+    ssize_t w = write(fd, text, n);
+    int e = errno;
+    if (w != (ssize_t)n || fsync(fd) != 0) {
+        close(fd);
+        return cu_err_set(err, w < 0 ? e : ENOSPC, "writing %s failed", path);
+    }
+    return close(fd) == 0 ? 0 : cu_err_set(err, errno, "closing %s", path);
+}
+
+static struct sig_key *load_key(const struct opts *o, struct cu_err *err)
+{
+    struct sig_key *k = NULL;
+    if (!o->pass_file && sig_key_load_private(o->sign_key, NULL, &k, err) == 0)
+        return k;
+    char *pass = sig_passphrase_read(o->pass_file, "passphrase for the signing key: ", 0, err);
+    if (!pass)
+        return NULL;
+    int r = sig_key_load_private(o->sign_key, pass, &k, err);
+    cu_wipe(pass, strlen(pass));
+    free(pass);
+    return r == 0 ? k : NULL;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
 
 int cmd_collect(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "custody: collect: not built yet\n");
-    return EXIT_USAGE;
+    struct opts o;
+    int pr = parse_opts(argc, argv, &o);
+    if (pr != 0)
+        return pr > 0 ? EXIT_OK : EXIT_USAGE;
+
+    struct cu_err err;
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.rootfd = -1;
+    int ret = EXIT_USAGE;
+    struct sig_key *key = NULL;
+    char *archive_path = NULL, *journal_path = NULL, *log_path = NULL, *mf_path = NULL;
+    json_t *head = NULL;
+    int ephemeral = 0;
+    unsigned hash_mask;
+    enum oa_compress comp;
+    struct timespec start = cu_time_now();
+
+    if (dg_parse_list(o.hash, &hash_mask, &err) != 0) {
+        fprintf(stderr, "custody collect: --hash: %s\n", err.msg);
+        goto out;
+    }
+    if (oa_compress_parse(o.compress, &comp) != 0) {
+        fprintf(stderr, "custody collect: --compress must be zstd, gzip or none\n");
+        goto out;
+    }
+    char rootreal[PATH_MAX], outreal[PATH_MAX];
+    r.rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r.rootfd < 0 || !realpath(o.root, rootreal)) {
+        fprintf(stderr, "custody collect: --root %s: %s\n", o.root, strerror(errno));
+        goto out;
+    }
+    r.live = !strcmp(rootreal, "/");
+    if (mkdir(o.out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "custody collect: --out %s: %s\n", o.out, strerror(errno));
+        goto out;
+    }
+    if (!realpath(o.out, outreal)) {
+        fprintf(stderr, "custody collect: --out %s: %s\n", o.out, strerror(errno));
+        goto out;
+    }
+    struct stat outst, rootst;
+    if (stat(outreal, &outst) != 0 || !S_ISDIR(outst.st_mode) || fstat(r.rootfd, &rootst) != 0) {
+        fprintf(stderr, "custody collect: --out %s is not a directory\n", o.out);
+        goto out;
+    }
+    if (!r.live && path_within(outreal, rootreal)) {
+        fprintf(stderr, "custody collect: refusing to write the output (%s) inside the root "
+                        "being collected (%s): it would change the evidence\n", outreal, rootreal);
+        goto out;
+    }
+
+    r.acct = acct_load(r.rootfd);
+    size_t n_homes;
+    const char *const *homes = acct_homes(r.acct, &n_homes);
+    struct prof_env env = {homes, n_homes, o.set, o.n_set};
+    int pe;
+    if (o.profile) {
+        if (strchr(o.profile, '/') || strstr(o.profile, ".json"))
+            pe = prof_load_file(o.profile, &env, &r.prof, &err);
+        else
+            pe = prof_load_embedded(o.profile, &env, &r.prof, &err);
+    } else if (o.n_include) {
+        r.prof = prof_new_empty("ad-hoc");
+        pe = 0;
+    } else {
+        pe = prof_load_embedded(DEFAULT_PROFILE, &env, &r.prof, &err);
+    }
+    if (pe != 0) {
+        fprintf(stderr, "custody collect: profile: %s\n", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < o.n_include; i++)
+        if (prof_add_include(r.prof, o.include[i], &err) != 0) {
+            fprintf(stderr, "custody collect: --include %s: %s\n", o.include[i], err.msg);
+            goto out;
+        }
+    for (size_t i = 0; i < o.n_exclude; i++)
+        if (prof_add_exclude(r.prof, o.exclude[i], &err) != 0) {
+            fprintf(stderr, "custody collect: --exclude %s: %s\n", o.exclude[i], err.msg);
+            goto out;
+        }
+
+    if (o.sign_key) {
+        key = load_key(&o, &err);
+        if (!key) {
+            fprintf(stderr, "custody collect: --sign-key %s: %s\n", o.sign_key, err.msg);
+            goto out;
+        }
+    } else {
+        if (sig_key_generate(&key, &err) != 0) {
+            fprintf(stderr, "custody collect: key generation: %s\n", err.msg);
+            goto out;
+        }
+        ephemeral = 1;
+    }
+    char fp[65];
+    if (sig_key_fingerprint(key, fp, &err) != 0) {
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        goto out;
+    }
+
+    /* Names. */
+    char *host = host_name_for_file(r.rootfd, r.live);
+    char stamp[20];
+    cu_time_stamp(start.tv_sec, stamp);
+    if (o.case_id) {
+        char *cs = cu_xstrdup(o.case_id);
+        for (char *p = cs; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+                *p = '_';
+        if (strlen(cs) > 64)
+            cs[64] = '\0';
+        r.stem = cu_xasprintf("%s-%s-%s", host, stamp, cs);
+        free(cs);
+    } else {
+        r.stem = cu_xasprintf("%s-%s", host, stamp);
+    }
+    free(host);
+    archive_path = cu_xasprintf("%s/%s%s", outreal, r.stem, oa_suffix(comp));
+    journal_path = cu_xasprintf("%s/%s.journal", outreal, r.stem);
+    log_path = cu_xasprintf("%s/%s.log", outreal, r.stem);
+    mf_path = cu_xasprintf("%s/%s.manifest.json", outreal, r.stem);
+
+    if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
+        mf_journal_open(&r.journal, journal_path, &err) != 0 ||
+        oa_open(&r.oa, archive_path, comp, &err) != 0) {
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        goto out;
+    }
+    r.dg = dg_set_new(hash_mask, &err);
+    if (!r.dg) {
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        goto out;
+    }
+    rd_init(&r.rd, r.oa, r.dg, r.acct, &stop_requested);
+    cu_buf_init(&r.line, 16u << 20);
+    cu_buf_init(&r.member, 2u << 20);
+    mf_summary_init(&r.sum);
+    raise_fd_limit();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    clog_printf(r.log, CLOG_INFO, "custody %s collect: root %s (%s mode), profile %s, output %s",
+                CUSTODY_VERSION, rootreal, r.live ? "live" : "dead-box", r.prof->name, archive_path);
+    clog_printf(r.log, CLOG_INFO, "signing key fingerprint %s (%s)", fp,
+                ephemeral ? "ephemeral key: write this fingerprint down" : o.sign_key);
+    if (r.live && outst.st_dev == rootst.st_dev)
+        clog_printf(r.log, CLOG_WARN, "the output %s is on the same file system as the evidence: "
+                    "writing it may overwrite deleted data; prefer an external device", outreal);
+    if (geteuid() != 0)
+        clog_printf(r.log, CLOG_WARN, "not running as root: files the user cannot read are "
+                    "recorded as errors");
+
+    /* The walk. */
+    struct walk_opts wo = {r.prof, o.xdev, 1, outst.st_dev, outst.st_ino, r.log, &stop_requested};
+    walk_tree(r.rootfd, &wo, visit, &r);
+
+    const char *state = "complete";
+    if (r.fatal)
+        state = oa_output_full(r.oa) ? "output-full" : "interrupted";
+    else if (stop_requested) {
+        state = "interrupted";
+        clog_printf(r.log, CLOG_WARN, "stopped by signal %d: finalising a partial archive",
+                    (int)stop_signal);
+    }
+    clog_printf(r.log, CLOG_INFO, "%llu entries, %llu members, %llu bytes collected, %llu errors; "
+                "state %s", (unsigned long long)r.sum.entries, (unsigned long long)r.sum.members,
+                (unsigned long long)r.sum.bytes_collected, (unsigned long long)r.sum.errors, state);
+
+    if (r.fatal) {
+        /* The writer cannot take more members; the journal stays for recovery. */
+        clog_printf(r.log, CLOG_ERROR, "the archive could not be finalised: %s; the journal %s "
+                    "records what was written", r.fatal_err.msg, journal_path);
+        ret = EXIT_STOPPED;
+        goto out_keep;
+    }
+
+    /* The log as a member, then the manifest and its signature. */
+    clog_printf(r.log, CLOG_INFO, "finalising: log, manifest, signature");
+    clog_close_file(r.log);
+    {
+        struct mf_entry e;
+        mf_entry_init(&e);
+        e.path = "collection.log";
+        e.path_len = strlen(e.path);
+        static const char *const log_rules[] = {"log"};
+        e.rules = log_rules;
+        e.n_rules = 1;
+        cu_buf_reset(&r.member);
+        cu_buf_printf(&r.member, "%s/collection.log", r.stem);
+        int lfd = open(log_path, O_RDONLY | O_CLOEXEC);
+        int rc = lfd >= 0 ? rd_fd(&r.rd, lfd, r.member.data, r.member.len, &e, &r.fatal_err) : -1;
+        if (lfd >= 0)
+            close(lfd);
+        if (rc != 0 || journal_entry(&r, &e, 1) != 0) {
+            fprintf(stderr, "custody collect: archiving the log failed: %s\n", r.fatal_err.msg);
+            ret = EXIT_STOPPED;
+            goto out_keep;
+        }
+    }
+    if (mf_journal_close(r.journal, &err) != 0) {
+        r.journal = NULL;
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        ret = EXIT_STOPPED;
+        goto out_keep;
+    }
+    r.journal = NULL;
+    head = build_head(&r, argc, argv, &start, state, key, ephemeral, hash_mask, comp);
+    json_t *summary = mf_summary_to_json(&r.sum);
+    int mw = mf_manifest_write(mf_path, head, journal_path, summary, &err);
+    json_decref(summary);
+    if (mw != 0) {
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        ret = EXIT_STOPPED;
+        goto out_keep;
+    }
+    {
+        int mfd = open(mf_path, O_RDONLY | O_CLOEXEC);
+        struct stat mst;
+        if (mfd < 0 || fstat(mfd, &mst) != 0) {
+            fprintf(stderr, "custody collect: reading back the manifest: %s\n", strerror(errno));
+            if (mfd >= 0)
+                close(mfd);
+            ret = EXIT_STOPPED;
+            goto out_keep;
+        }
+        void *m = mmap(NULL, (size_t)mst.st_size, PROT_READ, MAP_PRIVATE, mfd, 0);
+        close(mfd);
+        unsigned char sig[SIG_ED25519_LEN];
+        struct timespec now = cu_time_now();
+        struct mf_entry e; /* scratch: manifest members are not entries */
+        int ok = m != MAP_FAILED && sig_sign(key, m, (size_t)mst.st_size, sig, &err) == 0;
+        char *mname = cu_xasprintf("%s/manifest.json", r.stem);
+        char *sname = cu_xasprintf("%s/manifest.sig", r.stem);
+        if (ok) {
+            mf_entry_init(&e);
+            ok = rd_buffer(&r.rd, m, (size_t)mst.st_size, mname, &now, &e, &r.fatal_err) == 0;
+            mf_entry_init(&e);
+            ok = ok && rd_buffer(&r.rd, sig, sizeof sig, sname, &now, &e, &r.fatal_err) == 0;
+            if (!ok)
+                snprintf(err.msg, sizeof err.msg, "%s", r.fatal_err.msg);
+        }
+        free(mname);
+        free(sname);
+        if (m != MAP_FAILED)
+            munmap(m, (size_t)mst.st_size);
+        if (!ok) {
+            fprintf(stderr, "custody collect: signing or writing the manifest: %s\n", err.msg);
+            ret = EXIT_STOPPED;
+            goto out_keep;
+        }
+    }
+    char sha[65];
+    struct oa_writer *oa = r.oa;
+    r.oa = NULL;
+    if (oa_close(oa, sha, &err) != 0) {
+        fprintf(stderr, "custody collect: %s\n", err.msg);
+        ret = EXIT_STOPPED;
+        goto out_keep;
+    }
+    {
+        const char *base = strrchr(archive_path, '/') + 1;
+        char *side = cu_xasprintf("%s.sha256", archive_path);
+        char *text = cu_xasprintf("%s  %s\n", sha, base);
+        int sr = write_small_file(side, text, &err);
+        free(side);
+        free(text);
+        if (sr != 0)
+            fprintf(stderr, "custody collect: %s\n", err.msg);
+        if (ephemeral) {
+            char *pub = cu_xasprintf("%s.pub", archive_path);
+            if (sig_key_write_public(key, pub, &err) != 0)
+                fprintf(stderr, "custody collect: %s\n", err.msg);
+            free(pub);
+        }
+    }
+    unlink(mf_path);
+    unlink(journal_path);
+    unlink(log_path);
+    fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
+            strcmp(state, "complete") ? "stopped early" : "done",
+            (unsigned long long)r.sum.entries, (unsigned long long)r.sum.bytes_collected,
+            (unsigned long long)r.sum.errors, state);
+    fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
+            ephemeral ? " (ephemeral key; public key beside the archive as .pub)" : "");
+    printf("%s\n", archive_path);
+    fflush(stdout);
+    if (strcmp(state, "complete") != 0)
+        ret = EXIT_STOPPED;
+    else
+        ret = r.sum.errors ? EXIT_EVIDENCE : EXIT_OK;
+    goto out;
+
+out_keep:
+    fprintf(stderr, "custody: the partial archive %s and the journal %s are kept\n",
+            archive_path ? archive_path : "?", journal_path ? journal_path : "?");
+out:
+    json_decref(head);
+    mf_journal_close(r.journal, NULL);
+    oa_free(r.oa);
+    rd_done(&r.rd);
+    dg_set_free(r.dg);
+    clog_free(r.log);
+    sig_key_free(key);
+    prof_match_free(&r.match);
+    prof_free(r.prof);
+    acct_free(r.acct);
+    mf_summary_free(&r.sum);
+    cu_buf_free(&r.line);
+    cu_buf_free(&r.member);
+    free(r.rule_ids);
+    free(r.stem);
+    free(archive_path);
+    free(journal_path);
+    free(log_path);
+    free(mf_path);
+    if (r.rootfd >= 0)
+        close(r.rootfd);
+    return ret;
 }

@@ -4,9 +4,9 @@
  *
  * A profile (docs/profiles.md) is a JSON object:
  *   {"name": "linux-triage", "description": "...", "case_insensitive": false,
- *    "exclude": ["/proc/**", ...],              global excludes
+ *    "exclude": ["/proc/\*\*", ...],              global excludes
  *    "rules": [ {"id": "logs", "description": "...",
- *                "include": ["/var/log/**"], "exclude": ["/var/log/journal/**"],
+ *                "include": ["/var/log/\*\*"], "exclude": ["/var/log/journal/\*\*"],
  *                "types": ["file", "symlink"],   default: every type but dir
  *                "perm_any": "0111",             optional: some of these mode bits set
  *                "max_file_bytes": 268435456,    optional per-file cap on bytes collected
@@ -110,7 +110,7 @@ void prof_match_free(struct prof_match *m);
 /* Should the walker descend into directory dir? 1 if some rule could select something
  * below it (and no global exclude covers the whole directory). */
 int prof_descend(const struct prof_profile *p, const char *dir, size_t len);
-/* 1 if some include pattern's literal prefix names dir or a path below it, e.g. "/dev/shm/*"
+/* 1 if some include pattern's literal prefix names dir or a path below it, e.g. "/dev/shm/x"
  * names "/dev". The walker enters /proc, /sys, /dev and /run only when named. */
 int prof_names(const struct prof_profile *p, const char *dir, size_t len);
 

@@ -1,0 +1,190 @@
+/*
+ * outarc: see outarc.h.
+ */
+#define _GNU_SOURCE
+#include "outarc.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct oa_writer {
+    struct archive *a;
+    int fd;
+    EVP_MD_CTX *sha;
+    uint64_t written;
+    int out_full;
+    int write_errno;
+};
+
+static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar"};
+static const char *const cnames[] = {"zstd", "gzip", "none"};
+
+const char *oa_suffix(enum oa_compress c)
+{
+    return suffixes[c];
+}
+
+const char *oa_compress_name(enum oa_compress c)
+{
+    return cnames[c];
+}
+
+int oa_compress_parse(const char *s, enum oa_compress *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, cnames[i])) {
+            *out = (enum oa_compress)i;
+            return 0;
+        }
+    return -1;
+}
+
+static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+    struct oa_writer *w = ctx;
+    const char *p = buf;
+    size_t left = n;
+    while (left) {
+        ssize_t r = write(w->fd, p, left);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            w->write_errno = errno;
+            if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
+                w->out_full = 1;
+            archive_set_error(a, errno, "writing the archive: %s", strerror(errno));
+            return -1;
+        }
+        EVP_DigestUpdate(w->sha, p, (size_t)r);
+        w->written += (uint64_t)r;
+        p += r;
+        left -= (size_t)r;
+    }
+    return (la_ssize_t)n;
+}
+
+static int set_arc_err(struct oa_writer *w, struct cu_err *err, const char *what)
+{
+    int e = archive_errno(w->a);
+    return cu_err_set(err, e > 0 ? e : 0, "%s: %s", what,
+                      archive_error_string(w->a) ? archive_error_string(w->a) : "archive error");
+}
+
+int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct cu_err *err)
+{
+    struct oa_writer *w = cu_xcalloc(1, sizeof *w);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        free(w);
+        return cu_err_set(err, e, "cannot create %s: %s", path, strerror(e));
+    }
+    w->sha = EVP_MD_CTX_new();
+    if (!w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
+        oa_free(w);
+        return cu_err_set(err, 0, "sha256 unavailable");
+    }
+    w->a = archive_write_new();
+    if (archive_write_set_format_pax(w->a) != ARCHIVE_OK) {
+        set_arc_err(w, err, "pax format");
+        oa_free(w);
+        return -1;
+    }
+    int r = ARCHIVE_OK;
+    if (c == OA_ZSTD)
+        r = archive_write_add_filter_zstd(w->a);
+    else if (c == OA_GZIP)
+        r = archive_write_add_filter_gzip(w->a);
+    if (r != ARCHIVE_OK) {
+        set_arc_err(w, err, "compression");
+        oa_free(w);
+        return -1;
+    }
+    /* Whole 10 KiB tar blocks are not needed on a file; keep the output exact. */
+    archive_write_set_bytes_per_block(w->a, c == OA_NONE ? 10240 : 0);
+    if (archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
+        set_arc_err(w, err, "opening the archive");
+        oa_free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err)
+{
+    int r = archive_write_header(w->a, e);
+    if (r == ARCHIVE_WARN)
+        return 0;
+    if (r != ARCHIVE_OK)
+        return set_arc_err(w, err, "writing a member header");
+    return 0;
+}
+
+int oa_data(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err)
+{
+    const char *p = buf;
+    while (n) {
+        la_ssize_t r = archive_write_data(w->a, p, n);
+        if (r < 0)
+            return set_arc_err(w, err, "writing member data");
+        if (r == 0)
+            return cu_err_set(err, 0, "writing member data: more than the header's size");
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+int oa_finish(struct oa_writer *w, struct cu_err *err)
+{
+    if (archive_write_finish_entry(w->a) < ARCHIVE_WARN)
+        return set_arc_err(w, err, "finishing a member");
+    return 0;
+}
+
+int oa_close(struct oa_writer *w, char sha256_hex[65], struct cu_err *err)
+{
+    int rc = 0;
+    if (archive_write_close(w->a) != ARCHIVE_OK)
+        rc = set_arc_err(w, err, "closing the archive");
+    if (rc == 0 && fsync(w->fd) != 0 && errno != EINVAL)
+        rc = cu_err_set(err, errno, "fsync of the archive: %s", strerror(errno));
+    if (close(w->fd) != 0 && rc == 0)
+        rc = cu_err_set(err, errno, "closing the archive: %s", strerror(errno));
+    w->fd = -1;
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(w->sha, md, &len);
+    cu_hex(md, 32, sha256_hex);
+    oa_free(w);
+    return rc;
+}
+
+void oa_free(struct oa_writer *w)
+{
+    if (!w)
+        return;
+    if (w->a)
+        archive_write_free(w->a); /* also closes it: may flush, errors ignored */
+    if (w->fd >= 0)
+        close(w->fd);
+    EVP_MD_CTX_free(w->sha);
+    free(w);
+}
+
+int oa_output_full(const struct oa_writer *w)
+{
+    return w->out_full;
+}
+
+uint64_t oa_bytes_written(const struct oa_writer *w)
+{
+    return w->written;
+}

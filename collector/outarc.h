@@ -1,0 +1,43 @@
+/*
+ * outarc: the output archive as it is written.
+ *
+ * Wraps a libarchive writer (pax format; zstd, gzip or no compression) whose bytes go
+ * through our own write callback: it writes them to the output file and feeds them to a
+ * SHA-256 of the archive file itself, so the sidecar `<archive>.sha256` costs no second
+ * read. The callback also notices a full output device (ENOSPC/EDQUOT) and says so through
+ * oa_output_full(), so that the run can end with state `output-full`.
+ *
+ * Owner: output. One writer per run; members are written strictly one after another:
+ * oa_header, oa_data..., oa_finish.
+ */
+#ifndef CUSTODY_OUTARC_H
+#define CUSTODY_OUTARC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct archive_entry;
+struct oa_writer;
+
+enum oa_compress { OA_ZSTD = 0, OA_GZIP = 1, OA_NONE = 2 };
+
+/* Suffix for the compression: ".tar.zst", ".tar.gz", ".tar". */
+const char *oa_suffix(enum oa_compress c);
+const char *oa_compress_name(enum oa_compress c);
+int oa_compress_parse(const char *s, enum oa_compress *out);
+
+/* Create path (O_EXCL) and start the archive. */
+int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct cu_err *err);
+int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err);
+int oa_data(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err);
+int oa_finish(struct oa_writer *w, struct cu_err *err);
+/* Finish the archive, fsync and close the file; sha256_hex gets the digest of the whole file. */
+int oa_close(struct oa_writer *w, char sha256_hex[65], struct cu_err *err);
+/* Free without finishing (after a fatal error). NULL is a no-op. */
+void oa_free(struct oa_writer *w);
+int oa_output_full(const struct oa_writer *w);
+uint64_t oa_bytes_written(const struct oa_writer *w);
+
+#endif

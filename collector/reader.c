@@ -1,0 +1,327 @@
+/*
+ * reader: see reader.h.
+ */
+#define _GNU_SOURCE
+#include "reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+int rd_init(struct rd_ctx *c, struct oa_writer *oa, struct dg_set *dg, const struct acct_db *acct,
+            volatile sig_atomic_t *stop)
+{
+    memset(c, 0, sizeof *c);
+    c->oa = oa;
+    c->dg = dg;
+    c->acct = acct;
+    c->stop = stop;
+    c->buf = cu_xmalloc(RD_BUF_SIZE);
+    return 0;
+}
+
+void rd_done(struct rd_ctx *c)
+{
+    free(c->buf);
+    c->buf = NULL;
+}
+
+static void entry_error(struct rd_ctx *c, struct mf_entry *e, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void entry_error(struct rd_ctx *c, struct mf_entry *e, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    e->err_errno = errnum;
+    e->err_msg = c->msg;
+}
+
+void rd_entry_stat(const struct rd_ctx *c, struct mf_entry *e, const struct stat *st,
+                   int have_btime, const struct timespec *btime)
+{
+    e->have_stat = 1;
+    e->type = mf_type_name(st->st_mode);
+    e->size = (uint64_t)st->st_size;
+    e->mode = st->st_mode;
+    e->uid = st->st_uid;
+    e->gid = st->st_gid;
+    e->user = c->acct ? acct_user(c->acct, st->st_uid) : NULL;
+    e->group = c->acct ? acct_group(c->acct, st->st_gid) : NULL;
+    e->inode = st->st_ino;
+    e->device = st->st_dev;
+    e->nlink = st->st_nlink;
+    e->atime = st->st_atim;
+    e->mtime = st->st_mtim;
+    e->ctime = st->st_ctim;
+    e->have_btime = have_btime;
+    if (have_btime)
+        e->btime = *btime;
+}
+
+static struct archive_entry *header_for(const struct rd_ctx *c, const struct stat *st,
+                                        const char *member, size_t member_len, uint64_t size)
+{
+    struct archive_entry *ae = archive_entry_new();
+    char *name = cu_xstrndup(member, member_len);
+    archive_entry_copy_pathname(ae, name);
+    free(name);
+    archive_entry_set_filetype(ae, st->st_mode & S_IFMT);
+    archive_entry_set_perm(ae, st->st_mode & 07777);
+    archive_entry_set_uid(ae, st->st_uid);
+    archive_entry_set_gid(ae, st->st_gid);
+    const char *u = c->acct ? acct_user(c->acct, st->st_uid) : NULL;
+    const char *g = c->acct ? acct_group(c->acct, st->st_gid) : NULL;
+    if (u)
+        archive_entry_copy_uname(ae, u);
+    if (g)
+        archive_entry_copy_gname(ae, g);
+    archive_entry_set_mtime(ae, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    archive_entry_set_atime(ae, st->st_atim.tv_sec, st->st_atim.tv_nsec);
+    archive_entry_set_ctime(ae, st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+    archive_entry_set_size(ae, (la_int64_t)size);
+    return ae;
+}
+
+/* Copy the file's extended attributes into the header (bounded). */
+static void add_xattrs(struct archive_entry *ae, int fd)
+{
+    char names[RD_XATTR_MAX];
+    ssize_t n = flistxattr(fd, names, sizeof names);
+    if (n <= 0)
+        return;
+    char *val = cu_xmalloc(RD_XATTR_MAX);
+    for (char *p = names; p < names + n; p += strlen(p) + 1) {
+        ssize_t v = fgetxattr(fd, p, val, RD_XATTR_MAX);
+        if (v >= 0)
+            archive_entry_xattr_add_entry(ae, p, val, (size_t)v);
+    }
+    free(val);
+}
+
+/* Stream up to want bytes of fd into digests and archive; pad to want. */
+static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, struct mf_entry *e,
+                     struct cu_err *fatal)
+{
+    uint64_t got = 0;
+    int read_errno = 0, eof = 0;
+    while (got < want) {
+        if (c->stop && *c->stop) {
+            e->flags |= MF_F_INTERRUPTED;
+            break;
+        }
+        size_t ask = want - got < RD_BUF_SIZE ? (size_t)(want - got) : RD_BUF_SIZE;
+        ssize_t r = read(fd, c->buf, ask);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            read_errno = errno;
+            break;
+        }
+        if (r == 0) {
+            eof = 1;
+            break;
+        }
+        dg_set_update(c->dg, c->buf, (size_t)r);
+        if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
+            return -1;
+        got += (uint64_t)r;
+    }
+    e->collected_bytes = got;
+    if (got < want) {
+        /* The header promised want bytes: fill with zeros, and say so. */
+        memset(c->buf, 0, RD_BUF_SIZE);
+        uint64_t pad = want - got;
+        while (pad) {
+            size_t n = pad < RD_BUF_SIZE ? (size_t)pad : RD_BUF_SIZE;
+            dg_set_update(c->dg, c->buf, n);
+            if (oa_data(c->oa, c->buf, n, fatal) != 0)
+                return -1;
+            pad -= n;
+        }
+        e->flags |= MF_F_PADDED;
+        e->status = MF_PARTIAL;
+        if (eof)
+            e->flags |= MF_F_SHRANK | MF_F_CHANGED;
+        if (read_errno)
+            entry_error(c, e, read_errno, "read failed after %llu bytes: %s",
+                        (unsigned long long)got, strerror(read_errno));
+    }
+    return 0;
+}
+
+static int finish_member(struct rd_ctx *c, struct mf_entry *e, struct cu_err *fatal)
+{
+    if (oa_finish(c->oa, fatal) != 0)
+        return -1;
+    struct cu_err derr;
+    if (dg_set_end(c->dg, e->digests, &derr) == 0)
+        e->have_digests = 1;
+    return 0;
+}
+
+int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
+            const char *member, size_t member_len, uint64_t cap, struct mf_entry *e,
+            struct cu_err *fatal)
+{
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+    int fd = openat(dirfd, name, flags | O_NOATIME);
+    if (fd < 0 && errno == EPERM) {
+        fd = openat(dirfd, name, flags);
+        if (fd >= 0)
+            e->flags |= MF_F_ATIME;
+    }
+    if (fd < 0) {
+        int en = errno;
+        e->status = MF_ERROR;
+        if (en == ENOENT)
+            e->flags |= MF_F_VANISHED;
+        if (en == ELOOP)
+            e->flags |= MF_F_REPLACED; /* became a symlink */
+        entry_error(c, e, en, "open: %s", strerror(en));
+        return 0;
+    }
+    struct stat before;
+    if (fstat(fd, &before) != 0) {
+        e->status = MF_ERROR;
+        entry_error(c, e, errno, "fstat: %s", strerror(errno));
+        close(fd);
+        return 0;
+    }
+    if (!S_ISREG(before.st_mode) || before.st_dev != st->st_dev || before.st_ino != st->st_ino) {
+        e->status = MF_ERROR;
+        e->flags |= MF_F_REPLACED;
+        entry_error(c, e, 0, "replaced between the walk and the open (now a %s, inode %llu)",
+                    mf_type_name(before.st_mode), (unsigned long long)before.st_ino);
+        close(fd);
+        return 0;
+    }
+    if (before.st_size != st->st_size || before.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+        before.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
+        e->flags |= MF_F_CHANGED;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    uint64_t size = (uint64_t)before.st_size, want = size;
+    if (cap && size > cap) {
+        want = cap;
+        e->flags |= MF_F_TRUNCATED;
+        e->status = MF_PARTIAL;
+    }
+    struct archive_entry *ae = header_for(c, &before, member, member_len, want);
+    add_xattrs(ae, fd);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0) {
+        close(fd);
+        return -1;
+    }
+    e->member = member;
+    e->member_len = member_len;
+    dg_set_begin(c->dg, NULL);
+    if (copy_loop(c, fd, want, e, fatal) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (e->collected_bytes == want && !(e->flags & MF_F_TRUNCATED)) {
+        /* Did it grow past what the header allowed? */
+        char probe;
+        ssize_t r = read(fd, &probe, 1);
+        if (r > 0) {
+            e->flags |= MF_F_GREW | MF_F_CHANGED;
+            e->status = MF_PARTIAL;
+        }
+    }
+    struct stat after;
+    if (fstat(fd, &after) == 0 &&
+        (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+         after.st_mtim.tv_nsec != before.st_mtim.tv_nsec))
+        e->flags |= MF_F_CHANGED;
+    if (e->flags & MF_F_INTERRUPTED)
+        e->status = MF_PARTIAL;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+    return finish_member(c, e, fatal);
+}
+
+int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struct mf_entry *e,
+          struct cu_err *fatal)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        e->status = MF_ERROR;
+        entry_error(c, e, errno, "fstat: %s", strerror(errno));
+        return 0;
+    }
+    struct archive_entry *ae = header_for(c, &st, member, member_len, (uint64_t)st.st_size);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0)
+        return -1;
+    e->member = member;
+    e->member_len = member_len;
+    dg_set_begin(c->dg, NULL);
+    volatile sig_atomic_t *stop = c->stop;
+    c->stop = NULL; /* the tool's own files are always written whole */
+    int r = copy_loop(c, fd, (uint64_t)st.st_size, e, fatal);
+    c->stop = stop;
+    if (r != 0)
+        return -1;
+    return finish_member(c, e, fatal);
+}
+
+int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
+               const char *member, size_t member_len, struct mf_entry *e, struct cu_err *fatal)
+{
+    ssize_t n = readlinkat(dirfd, name, c->link, sizeof c->link - 1);
+    if (n < 0) {
+        e->status = MF_ERROR;
+        if (errno == ENOENT)
+            e->flags |= MF_F_VANISHED;
+        if (errno == EINVAL)
+            e->flags |= MF_F_REPLACED;
+        entry_error(c, e, errno, "readlink: %s", strerror(errno));
+        return 0;
+    }
+    c->link[n] = '\0';
+    e->link_target = c->link;
+    e->link_target_len = (size_t)n;
+    struct archive_entry *ae = header_for(c, st, member, member_len, 0);
+    archive_entry_copy_symlink(ae, c->link);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0)
+        return -1;
+    e->member = member;
+    e->member_len = member_len;
+    return oa_finish(c->oa, fatal);
+}
+
+int rd_buffer(struct rd_ctx *c, const void *data, size_t len, const char *member,
+              const struct timespec *mtime, struct mf_entry *e, struct cu_err *fatal)
+{
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_mode = S_IFREG | 0644;
+    st.st_uid = geteuid();
+    st.st_gid = getegid();
+    st.st_mtim = st.st_atim = st.st_ctim = *mtime;
+    struct archive_entry *ae = header_for(c, &st, member, strlen(member), len);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0)
+        return -1;
+    e->member = member;
+    e->member_len = strlen(member);
+    dg_set_begin(c->dg, NULL);
+    dg_set_update(c->dg, data, len);
+    if (oa_data(c->oa, data, len, fatal) != 0)
+        return -1;
+    e->collected_bytes = len;
+    return finish_member(c, e, fatal);
+}

@@ -1,0 +1,81 @@
+/*
+ * journal: see journal.h.
+ */
+#define _GNU_SOURCE
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+struct mf_journal {
+    int fd;
+    uint64_t lines;
+    time_t last_sync;
+};
+
+int mf_journal_open(struct mf_journal **out, const char *path, struct cu_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cu_err_set(err, errno, "cannot create journal %s: %s", path, strerror(errno));
+    struct mf_journal *j = cu_xcalloc(1, sizeof *j);
+    j->fd = fd;
+    j->last_sync = time(NULL);
+    *out = j;
+    return 0;
+}
+
+int mf_journal_sync(struct mf_journal *j, struct cu_err *err)
+{
+    j->last_sync = time(NULL);
+    if (fdatasync(j->fd) != 0 && errno != EINVAL)
+        return cu_err_set(err, errno, "journal fsync: %s", strerror(errno));
+    return 0;
+}
+
+int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync,
+                      struct cu_err *err)
+{
+    struct iovec iov[2] = {{(void *)line, n}, {(void *)"\n", 1}};
+    size_t total = n + 1, done = 0;
+    while (done < total) {
+        ssize_t r = writev(j->fd, iov, 2);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return cu_err_set(err, errno, "journal write: %s", strerror(errno));
+        }
+        done += (size_t)r;
+        /* advance the iovecs past what was written */
+        size_t adv = (size_t)r;
+        for (int i = 0; i < 2; i++) {
+            size_t take = adv < iov[i].iov_len ? adv : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + take;
+            iov[i].iov_len -= take;
+            adv -= take;
+        }
+    }
+    j->lines++;
+    if (sync || time(NULL) - j->last_sync >= JR_SYNC_SECONDS)
+        return mf_journal_sync(j, err);
+    return 0;
+}
+
+uint64_t mf_journal_lines(const struct mf_journal *j)
+{
+    return j->lines;
+}
+
+int mf_journal_close(struct mf_journal *j, struct cu_err *err)
+{
+    if (!j)
+        return 0;
+    int rc = mf_journal_sync(j, err);
+    close(j->fd);
+    free(j);
+    return rc;
+}
