@@ -15,6 +15,7 @@
 struct clog {
     int fd;
     int quiet;
+    unsigned long long bytes;
 };
 
 int clog_open(struct clog **out, const char *path, int quiet, struct cu_err *err)
@@ -53,7 +54,8 @@ void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)
         n = (int)sizeof line - 1;
     if (l && l->fd >= 0) {
         ssize_t w = write(l->fd, line, (size_t)n);
-        (void)w;
+        if (w > 0)
+            l->bytes += (unsigned long long)w;
     }
     if (!l || !l->quiet || lvl != CLOG_INFO)
         fprintf(stderr, "custody: %s%s\n", lvl == CLOG_INFO ? "" : lvl == CLOG_WARN ? "warning: " : "error: ", msg);
@@ -84,4 +86,9 @@ void clog_free(struct clog *l)
         return;
     clog_close_file(l);
     free(l);
+}
+
+unsigned long long clog_bytes(const struct clog *l)
+{
+    return l ? l->bytes : 0;
 }

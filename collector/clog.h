@@ -22,5 +22,7 @@ void clog_console(struct clog *l, const char *fmt, ...) __attribute__((format(pr
 /* Close the file; further lines go to stderr only. NULL is a no-op. */
 void clog_close_file(struct clog *l);
 void clog_free(struct clog *l);
+/* Bytes written to the file so far. */
+unsigned long long clog_bytes(const struct clog *l);
 
 #endif

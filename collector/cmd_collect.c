@@ -43,6 +43,9 @@
 
 #define DEFAULT_PROFILE "linux-triage"
 #define MAX_PATTERNS 4096
+/* Room kept on the output device to finalise: a base, plus twice the journal (the manifest
+ * is written once as a file and once into the archive) and the log. */
+#define RESERVE_BASE (8u << 20)
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stop_signal;
@@ -82,6 +85,8 @@ struct run {
     const char **rule_ids; /* scratch for one entry's rule ids */
     int fatal;             /* the archive writer failed: no more members */
     struct cu_err fatal_err;
+    char *reserve_path;
+    uint64_t reserved_for; /* journal + log bytes the reserve was last sized for */
 };
 
 static void usage(FILE *f)
@@ -191,8 +196,23 @@ static int journal_entry(struct run *r, struct mf_entry *e, int sync)
     }
     mf_summary_add(&r->sum, e);
     if (mf_journal_append(r->journal, r->line.data, r->line.len, sync, &err) != 0) {
+        if (err.errnum == ENOSPC || err.errnum == EDQUOT) {
+            /* The device filled under the journal: use the reserve and finish up. */
+            oa_reserve_release(r->oa, 1);
+            if (mf_journal_append(r->journal, r->line.data, r->line.len, 1, &err) == 0)
+                return 0;
+        }
         clog_printf(r->log, CLOG_ERROR, "%s", err.msg);
         return -1;
+    }
+    /* Keep the reserve large enough to finalise what the journal now holds. */
+    uint64_t need = mf_journal_bytes(r->journal) + clog_bytes(r->log);
+    if (!oa_output_full(r->oa) && need > r->reserved_for + (256u << 10)) {
+        if (oa_reserve(r->oa, r->reserve_path, RESERVE_BASE + 2 * need, &err) != 0) {
+            clog_printf(r->log, CLOG_WARN, "output device nearly full (%s): finishing", err.msg);
+            oa_reserve_release(r->oa, 1);
+        }
+        r->reserved_for = need;
     }
     return 0;
 }
@@ -269,7 +289,7 @@ static int visit(void *ctx, const struct walk_item *it)
     if (e.err_errno >= 0 && !r->fatal)
         clog_printf(r->log, CLOG_WARN, "%s: %s", it->path, e.err_msg ? e.err_msg : "error");
     journal_entry(r, &e, e.collected_bytes >= (64u << 20));
-    if (r->fatal)
+    if (r->fatal || oa_output_full(r->oa))
         return -1;
     return stop_requested ? -1 : 0;
 }
@@ -536,11 +556,20 @@ int cmd_collect(int argc, char **argv)
     journal_path = cu_xasprintf("%s/%s.journal", outreal, r.stem);
     log_path = cu_xasprintf("%s/%s.log", outreal, r.stem);
     mf_path = cu_xasprintf("%s/%s.manifest.json", outreal, r.stem);
+    r.reserve_path = cu_xasprintf("%s/%s.reserve", outreal, r.stem);
 
     if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
         mf_journal_open(&r.journal, journal_path, &err) != 0 ||
         oa_open(&r.oa, archive_path, comp, &err) != 0) {
         fprintf(stderr, "custody collect: %s\n", err.msg);
+        goto out;
+    }
+    if (oa_reserve(r.oa, r.reserve_path, RESERVE_BASE, &err) != 0) {
+        fprintf(stderr, "custody collect: %s: the output device is too full to start\n",
+                err.msg);
+        unlink(archive_path);
+        unlink(journal_path);
+        unlink(log_path);
         goto out;
     }
     r.dg = dg_set_new(hash_mask, &err);
@@ -579,9 +608,12 @@ int cmd_collect(int argc, char **argv)
     walk_tree(r.rootfd, &wo, visit, &r);
 
     const char *state = "complete";
-    if (r.fatal)
+    if (r.fatal || oa_output_full(r.oa)) {
         state = oa_output_full(r.oa) ? "output-full" : "interrupted";
-    else if (stop_requested) {
+        if (!r.fatal)
+            clog_printf(r.log, CLOG_WARN, "the output device is full: no more content is added; "
+                        "finalising a partial archive with the room reserved for it");
+    } else if (stop_requested) {
         state = "interrupted";
         clog_printf(r.log, CLOG_WARN, "stopped by signal %d: finalising a partial archive",
                     (int)stop_signal);
@@ -598,7 +630,8 @@ int cmd_collect(int argc, char **argv)
         goto out_keep;
     }
 
-    /* The log as a member, then the manifest and its signature. */
+    /* The log as a member, then the manifest and its signature, in the reserved room. */
+    oa_reserve_release(r.oa, 0);
     clog_printf(r.log, CLOG_INFO, "finalising: log, manifest, signature");
     clog_close_file(r.log);
     {
@@ -737,6 +770,7 @@ out:
     free(journal_path);
     free(log_path);
     free(mf_path);
+    free(r.reserve_path);
     if (r.rootfd >= 0)
         close(r.rootfd);
     return ret;

@@ -11,15 +11,20 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct oa_writer {
     struct archive *a;
+    enum oa_compress comp;
     int fd;
     EVP_MD_CTX *sha;
     uint64_t written;
     int out_full;
     int write_errno;
+    int reserve_fd;
+    char *reserve_path;
+    uint64_t reserve_bytes;
 };
 
 static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar"};
@@ -55,6 +60,10 @@ static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t
         if (r < 0) {
             if (errno == EINTR)
                 continue;
+            if ((errno == ENOSPC || errno == EDQUOT) && w->reserve_fd >= 0) {
+                oa_reserve_release(w, 1); /* room to finish: stop adding content, finalise */
+                continue;
+            }
             w->write_errno = errno;
             if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
                 w->out_full = 1;
@@ -79,6 +88,8 @@ static int set_arc_err(struct oa_writer *w, struct cu_err *err, const char *what
 int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct cu_err *err)
 {
     struct oa_writer *w = cu_xcalloc(1, sizeof *w);
+    w->reserve_fd = -1;
+    w->comp = c;
     w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
@@ -176,7 +187,60 @@ void oa_free(struct oa_writer *w)
     if (w->fd >= 0)
         close(w->fd);
     EVP_MD_CTX_free(w->sha);
+    if (w->reserve_fd >= 0) {
+        close(w->reserve_fd);
+        unlink(w->reserve_path);
+    }
+    free(w->reserve_path);
     free(w);
+}
+
+int oa_reserve(struct oa_writer *w, const char *path, uint64_t bytes, struct cu_err *err)
+{
+    if (w->out_full)
+        return cu_err_set(err, ENOSPC, "the output device is full");
+    if (w->reserve_fd < 0) {
+        w->reserve_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (w->reserve_fd < 0)
+            return cu_err_set(err, errno, "cannot create reserve %s: %s", path, strerror(errno));
+        w->reserve_path = cu_xstrdup(path);
+    }
+    if (bytes <= w->reserve_bytes)
+        return 0;
+    int r = posix_fallocate(w->reserve_fd, 0, (off_t)bytes);
+    if (r != 0)
+        return cu_err_set(err, r, "cannot reserve %llu bytes on the output device: %s",
+                          (unsigned long long)bytes, strerror(r));
+    w->reserve_bytes = bytes;
+    return 0;
+}
+
+void oa_reserve_release(struct oa_writer *w, int full)
+{
+    if (full)
+        w->out_full = 1;
+    if (w->reserve_fd < 0)
+        return;
+    close(w->reserve_fd);
+    unlink(w->reserve_path);
+    w->reserve_fd = -1;
+    w->reserve_bytes = 0;
+}
+
+int oa_room_for(struct oa_writer *w, uint64_t bytes)
+{
+    if (w->comp != OA_NONE)
+        return 0;
+    struct statvfs sv;
+    if (fstatvfs(w->fd, &sv) != 0)
+        return 0;
+    uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    return avail >= bytes + (64u << 10) ? 0 : -1;
+}
+
+uint64_t oa_reserve_size(const struct oa_writer *w)
+{
+    return w->reserve_bytes;
 }
 
 int oa_output_full(const struct oa_writer *w)

@@ -7,6 +7,12 @@
  * read. The callback also notices a full output device (ENOSPC/EDQUOT) and says so through
  * oa_output_full(), so that the run can end with state `output-full`.
  *
+ * The reserve: a file preallocated on the output device (oa_reserve) and grown as the
+ * journal grows, so that when the device fills up there is still room to end the current
+ * member, write the log, manifest.json and manifest.sig and close the archive. When a write
+ * fails with ENOSPC, the callback releases the reserve, marks the writer output-full and
+ * retries; the collector then stops adding content and finalises.
+ *
  * Owner: output. One writer per run; members are written strictly one after another:
  * oa_header, oa_data..., oa_finish.
  */
@@ -38,6 +44,16 @@ int oa_close(struct oa_writer *w, char sha256_hex[65], struct cu_err *err);
 /* Free without finishing (after a fatal error). NULL is a no-op. */
 void oa_free(struct oa_writer *w);
 int oa_output_full(const struct oa_writer *w);
+/* Create (first call) or grow the reserve file at path to at least bytes. -1 when the
+ * device cannot hold it (err set). */
+int oa_reserve(struct oa_writer *w, const char *path, uint64_t bytes, struct cu_err *err);
+/* Give the reserve's room back (unlink it); with full, also mark the writer output-full.
+ * Idempotent. */
+void oa_reserve_release(struct oa_writer *w, int full);
+/* 0 if a member of `bytes` content bytes surely fits on the output device now. Only an
+ * uncompressed archive can know; compressed ones rely on the reserve and answer 0. */
+int oa_room_for(struct oa_writer *w, uint64_t bytes);
+uint64_t oa_reserve_size(const struct oa_writer *w);
 uint64_t oa_bytes_written(const struct oa_writer *w);
 
 #endif

@@ -106,15 +106,20 @@ static void add_xattrs(struct archive_entry *ae, int fd)
     free(val);
 }
 
-/* Stream up to want bytes of fd into digests and archive; pad to want. */
-static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, struct mf_entry *e,
+/* Stream up to want bytes of fd into digests and archive; pad to want. Unless whole, a
+ * stop request or a full output device cuts the member (the rest is zeros). */
+static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, int whole, struct mf_entry *e,
                      struct cu_err *fatal)
 {
     uint64_t got = 0;
     int read_errno = 0, eof = 0;
     while (got < want) {
-        if (c->stop && *c->stop) {
+        if (!whole && c->stop && *c->stop) {
             e->flags |= MF_F_INTERRUPTED;
+            break;
+        }
+        if (!whole && oa_output_full(c->oa)) {
+            e->flags |= MF_F_OUTPUT_FULL;
             break;
         }
         size_t ask = want - got < RD_BUF_SIZE ? (size_t)(want - got) : RD_BUF_SIZE;
@@ -213,6 +218,16 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
         e->flags |= MF_F_TRUNCATED;
         e->status = MF_PARTIAL;
     }
+    if (oa_room_for(c->oa, want) != 0) {
+        /* An uncompressed archive knows it cannot hold this member: do not start it. */
+        oa_reserve_release(c->oa, 1);
+        e->status = MF_SKIPPED;
+        e->flags |= MF_F_OUTPUT_FULL;
+        entry_error(c, e, ENOSPC, "no room for %llu bytes on the output device",
+                    (unsigned long long)want);
+        close(fd);
+        return 0;
+    }
     struct archive_entry *ae = header_for(c, &before, member, member_len, want);
     add_xattrs(ae, fd);
     int hr = oa_header(c->oa, ae, fatal);
@@ -224,7 +239,7 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
     e->member = member;
     e->member_len = member_len;
     dg_set_begin(c->dg, NULL);
-    if (copy_loop(c, fd, want, e, fatal) != 0) {
+    if (copy_loop(c, fd, want, 0, e, fatal) != 0) {
         close(fd);
         return -1;
     }
@@ -242,7 +257,7 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
         (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
          after.st_mtim.tv_nsec != before.st_mtim.tv_nsec))
         e->flags |= MF_F_CHANGED;
-    if (e->flags & MF_F_INTERRUPTED)
+    if (e->flags & (MF_F_INTERRUPTED | MF_F_OUTPUT_FULL))
         e->status = MF_PARTIAL;
     posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     close(fd);
@@ -266,11 +281,8 @@ int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struc
     e->member = member;
     e->member_len = member_len;
     dg_set_begin(c->dg, NULL);
-    volatile sig_atomic_t *stop = c->stop;
-    c->stop = NULL; /* the tool's own files are always written whole */
-    int r = copy_loop(c, fd, (uint64_t)st.st_size, e, fatal);
-    c->stop = stop;
-    if (r != 0)
+    /* the tool's own files are always written whole */
+    if (copy_loop(c, fd, (uint64_t)st.st_size, 1, e, fatal) != 0)
         return -1;
     return finish_member(c, e, fatal);
 }

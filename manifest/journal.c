@@ -14,6 +14,7 @@
 struct mf_journal {
     int fd;
     uint64_t lines;
+    uint64_t bytes;
     time_t last_sync;
 };
 
@@ -60,6 +61,7 @@ int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync
         }
     }
     j->lines++;
+    j->bytes += total;
     if (sync || time(NULL) - j->last_sync >= JR_SYNC_SECONDS)
         return mf_journal_sync(j, err);
     return 0;
@@ -68,6 +70,11 @@ int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync
 uint64_t mf_journal_lines(const struct mf_journal *j)
 {
     return j->lines;
+}
+
+uint64_t mf_journal_bytes(const struct mf_journal *j)
+{
+    return j->bytes;
 }
 
 int mf_journal_close(struct mf_journal *j, struct cu_err *err)

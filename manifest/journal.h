@@ -27,6 +27,7 @@ int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync
                       struct cu_err *err);
 int mf_journal_sync(struct mf_journal *j, struct cu_err *err);
 uint64_t mf_journal_lines(const struct mf_journal *j);
+uint64_t mf_journal_bytes(const struct mf_journal *j);
 /* fsync and close; NULL is a no-op. */
 int mf_journal_close(struct mf_journal *j, struct cu_err *err);
 
