@@ -1,21 +1,21 @@
-/*
- * glob: path patterns for selection rules.
- *
- * Patterns are absolute paths inside the collected root, matched byte-wise
- * against a path (which may hold any bytes but NUL, valid UTF-8 or not):
- *   *        any run of bytes within one path component (never '/')
- *   ?        exactly one byte that is not '/'
- *   [abc] [a-z] [!a-z]   one byte from (or not from) a set; not '/'
- *   \x       the byte x literally
- *   **       as a whole component ("/**" or "/**\/"): zero or more whole components,
- *            so "/var/log/**" matches "/var/log" and everything below it, and
- *            "/home/**\/.ssh/authorized_keys" matches "/home/.ssh/authorized_keys" and
- *            "/home/a/b/.ssh/authorized_keys". "**" inside a component acts as "*".
- * A leading dot is not special. With GLOB_CASEFOLD, ASCII letters match either case
- * (NTFS volumes); other bytes match exactly.
- *
- * Owner: selection. Pure functions, no allocation.
- */
+// glob: path patterns for selection rules. (Line comments here, since the examples
+// hold the two characters that would end a block comment.)
+//
+// Patterns are absolute paths inside the collected root, matched byte-wise against a path
+// (which may hold any bytes but NUL, valid UTF-8 or not):
+//   *        any run of bytes within one path component (never '/')
+//   ?        exactly one byte that is not '/'
+//   [abc] [a-z] [!a-z]   one byte from (or not from) a set; never '/'
+//   \x       the byte x literally
+//   **       as a whole component: zero or more whole components, so "/var/log/**" matches
+//            "/var/log" and everything below it, and "/home/**/.ssh/authorized_keys" matches
+//            "/home/.ssh/authorized_keys" and "/home/a/b/.ssh/authorized_keys".
+//            "**" inside a component ("a**b") acts as "*".
+// A leading dot is not special. Repeated and trailing slashes are ignored in paths. With
+// GLOB_CASEFOLD, ASCII letters match either case (NTFS volumes); other bytes match exactly.
+//
+// Owner: selection. Pure functions, no allocation; matching is linear-backtracking, at most
+// O(pattern x path) per call, so no pattern can make it blow up.
 #ifndef CUSTODY_GLOB_H
 #define CUSTODY_GLOB_H
 
@@ -34,8 +34,9 @@ int glob_match(const char *pattern, const char *path, size_t len, int flags);
  * one is. */
 int glob_may_match_below(const char *pattern, const char *dir, size_t len, int flags);
 
-/* The pattern's literal leading directory part: "/var/log" for "/var/log/*.log",
- * "/" for "/**". Writes at most outsz bytes (NUL-terminated); returns the length. */
+// The pattern's literal leading part, up to the first component with a wildcard:
+// "/var/log" for "/var/log/x*.log", "/etc/passwd" for "/etc/passwd", "/" for "/**".
+// Writes at most outsz bytes (NUL-terminated); returns the length.
 size_t glob_literal_prefix(const char *pattern, char *out, size_t outsz);
 
 /* 0 if the pattern is well-formed (absolute, balanced brackets, no trailing backslash,

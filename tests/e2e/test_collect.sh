@@ -38,8 +38,10 @@ check "signer fingerprint = SHA-256 of the DER public key" bash -c \
     "[ \"\$(openssl pkey -pubin -in '$ARCHIVE.pub' -outform DER | sha256sum | cut -d' ' -f1)\" = \"\$(jq -r .collection.signer.fingerprint '$MF')\" ]"
 
 # Every member's sha256sum equals the manifest; every member but the last two is an entry.
-jq -r '.entries[] | select(.sha256 != null and .member_b64 == null) | "\(.sha256)  \(.member)"' "$MF" \
-    | grep -v $'\t' > "$W/sums" || true
+# (names with newlines, tabs or backslashes are checked by the Python cross-check below)
+jq -r '.entries[] | select(.sha256 != null and .member_b64 == null)
+       | select(.member | test("[\\n\\t\\\\]") | not) | "\(.sha256)  \(.member)"' "$MF" > "$W/sums"
+check "sha256sum list covers the plain names" bash -c "[ \$(wc -l < '$W/sums') -ge 15 ]"
 check "sha256sum of every extracted member equals the manifest" bash -c "cd '$W/x' && sha256sum -c --quiet '$W/sums'"
 $PY - "$MF" "$W/x" <<'PYEOF' > "$W/py.out" 2>&1 && ok "every member (incl. non-UTF-8 names) hashes to its entry; no member without entry" || fail "member/entry cross-check: $(cat "$W/py.out")"
 import base64, hashlib, json, os, sys
