@@ -266,13 +266,7 @@ static int visit(void *ctx, const struct walk_item *it)
                             &e, &r->fatal_err);
         }
     } else if (t == S_IFLNK) {
-        /* metadata only: still record the target */
-        ssize_t n = readlinkat(it->dirfd, it->name, r->rd.link, sizeof r->rd.link - 1);
-        if (n >= 0) {
-            r->rd.link[n] = '\0';
-            e.link_target = r->rd.link;
-            e.link_target_len = (size_t)n;
-        }
+        rd_readlink(&r->rd, it->dirfd, it->name, it->st, &e); /* metadata: the target too */
     }
     if (rc != 0) {
         /* The archive is broken (output device full or a writer error): this member may be

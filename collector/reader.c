@@ -287,8 +287,8 @@ int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struc
     return finish_member(c, e, fatal);
 }
 
-int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
-               const char *member, size_t member_len, struct mf_entry *e, struct cu_err *fatal)
+int rd_readlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
+                struct mf_entry *e)
 {
     ssize_t n = readlinkat(dirfd, name, c->link, sizeof c->link - 1);
     if (n < 0) {
@@ -298,11 +298,24 @@ int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat 
         if (errno == EINVAL)
             e->flags |= MF_F_REPLACED;
         entry_error(c, e, errno, "readlink: %s", strerror(errno));
-        return 0;
+        return -1;
     }
     c->link[n] = '\0';
     e->link_target = c->link;
     e->link_target_len = (size_t)n;
+    /* readlink has no O_NOATIME: on a relatime mount it may touch the link's atime. */
+    struct stat after;
+    if (fstatat(dirfd, name, &after, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (after.st_atim.tv_sec != st->st_atim.tv_sec || after.st_atim.tv_nsec != st->st_atim.tv_nsec))
+        e->flags |= MF_F_ATIME;
+    return 0;
+}
+
+int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
+               const char *member, size_t member_len, struct mf_entry *e, struct cu_err *fatal)
+{
+    if (rd_readlink(c, dirfd, name, st, e) != 0)
+        return 0;
     struct archive_entry *ae = header_for(c, st, member, member_len, 0);
     archive_entry_copy_symlink(ae, c->link);
     int hr = oa_header(c->oa, ae, fatal);

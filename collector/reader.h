@@ -55,6 +55,10 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
 /* Archive an already open regular file (the tool's own log): same loop, no walk checks. */
 int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struct mf_entry *e,
           struct cu_err *fatal);
+/* Read the symlink's target into the entry; flags atime-not-preserved when the read moved
+ * the link's atime (readlink has no O_NOATIME). 0 ok, -1 (entry error set). */
+int rd_readlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
+                struct mf_entry *e);
 /* Record the symlink name in dirfd as a symlink member with its target. */
 int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
                const char *member, size_t member_len, struct mf_entry *e, struct cu_err *fatal);

@@ -8,7 +8,8 @@ make_fixture "$R"
 OUT=$W/out
 mkdir -p "$OUT"
 # Times of every fixture item before the collection.
-(cd "$R" && find . -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.before"
+(cd "$R" && find . ! -type l -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.before"
+(cd "$R" && find . -type l -exec stat -c '%n %X' {} + | sort) > "$W/ltimes.before"
 
 collect --root "$R" --out "$OUT" --case "CASE 42/x" --examiner "E. Xaminer" --note "test run"
 check "collect exits 0 (complete, no evidence errors): $RC" [ "$RC" -eq 0 ]
@@ -105,8 +106,13 @@ check "tool hash is the binary's" bash -c \
     "[ \"\$(jq -r .tool.sha256 '$MF')\" = \"\$(sha256sum '$CUSTODY' | cut -d' ' -f1)\" ]"
 
 # The source is unchanged: atime, mtime, ctime of every item.
-(cd "$R" && find . -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.after"
+(cd "$R" && find . ! -type l -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.after"
 check "atime, mtime and ctime of every source item unchanged" diff "$W/times.before" "$W/times.after"
+# readlink has no O_NOATIME: a symlink whose atime the kernel moved must say so in its entry.
+(cd "$R" && find . -type l -exec stat -c '%n %X' {} + | sort) > "$W/ltimes.after"
+check "a symlink's atime is unchanged, or its entry says atime-not-preserved" bash -c \
+    "diff -q '$W/ltimes.before' '$W/ltimes.after' >/dev/null ||
+     jq -e '.entries[] | select(.path == \"/var/log/link-to-shadow\") | .flags | index(\"atime-not-preserved\")' '$MF' >/dev/null"
 
 # Output inside a dead-box root is refused.
 collect --root "$R" --out "$R/var/tmp/out"
