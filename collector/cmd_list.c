@@ -1,12 +1,118 @@
-/* cmd_list: placeholder until the verb lands (replaced by its implementation). */
+/*
+ * cmd_list: `custody list ARCHIVE [--json]`, the manifest's entries: type, size, mtime,
+ * status and path, one per line (names escaped so that none can forge a line), or the
+ * entries as JSON lines. Listing does not verify: use `custody verify` for that.
+ */
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "mfread.h"
 #include "verbs.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: custody list ARCHIVE [--json]\n"
+               "exit codes: 0 listed; 2 usage error, unreadable input or no manifest\n");
+}
+
+static void print_escaped(const char *s, size_t n)
+{
+    int utf8 = cu_utf8_valid(s, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c == '\\')
+            fputs("\\\\", stdout);
+        else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80))
+            printf("\\x%02x", c);
+        else
+            putchar(c);
+    }
+}
 
 int cmd_list(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "custody: list: not built yet\n");
-    return EXIT_USAGE;
+    static const struct option lo[] = {
+        {"json", no_argument, 0, 'J'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "Jh", lo, NULL)) != -1) {
+        if (c == 'J')
+            json = 1;
+        else if (c == 'h') {
+            usage(stdout);
+            return EXIT_OK;
+        } else {
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    struct mf_scan s;
+    struct cu_err err;
+    if (mf_scan(argv[optind], 0, &s, &err) != 0) {
+        fprintf(stderr, "custody list: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (!s.manifest) {
+        fprintf(stderr, "custody list: %s has no manifest.json%s\n", argv[optind],
+                s.read_error ? " (truncated or corrupt)" : "");
+        mf_scan_free(&s);
+        return EXIT_USAGE;
+    }
+    json_error_t je;
+    json_t *mf = json_loadb((const char *)s.manifest, s.manifest_len, JSON_REJECT_DUPLICATES, &je);
+    mf_scan_free(&s);
+    json_t *entries = mf ? json_object_get(mf, "entries") : NULL;
+    if (!json_is_array(entries)) {
+        fprintf(stderr, "custody list: the manifest is not readable: %d:%d: %s\n", je.line,
+                je.column, mf ? "no entries" : je.text);
+        json_decref(mf);
+        return EXIT_USAGE;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        if (json) {
+            char *line = json_dumps(e, JSON_COMPACT);
+            if (line)
+                printf("%s\n", line);
+            free(line);
+            continue;
+        }
+        const char *type = json_string_value(json_object_get(e, "type"));
+        json_t *size = json_object_get(e, "size");
+        const char *mtime = json_string_value(json_object_get(e, "mtime"));
+        const char *status = json_string_value(json_object_get(e, "status"));
+        printf("%-8s ", type ? type : "?");
+        if (json_is_integer(size))
+            printf("%12lld ", (long long)json_integer_value(size));
+        else
+            printf("%12s ", "-");
+        printf("%-30s %-8s ", mtime ? mtime : "-", status ? status : "?");
+        json_t *b64 = json_object_get(e, "path_b64");
+        size_t n = 0;
+        char *p = NULL;
+        if (json_is_string(b64))
+            p = (char *)cu_base64_decode(json_string_value(b64), &n);
+        if (p) {
+            print_escaped(p, n);
+            free(p);
+        } else {
+            const char *ps = json_string_value(json_object_get(e, "path"));
+            print_escaped(ps ? ps : "?", ps ? strlen(ps) : 1);
+        }
+        putchar('\n');
+    }
+    json_decref(mf);
+    return EXIT_OK;
 }

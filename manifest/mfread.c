@@ -1,0 +1,309 @@
+/*
+ * mfread: see mfread.h.
+ */
+#define _GNU_SOURCE
+#include "mfread.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLOCK (64u * 1024u)
+
+struct rd_state {
+    int fd;
+    EVP_MD_CTX *sha;
+    unsigned char buf[BLOCK];
+};
+
+static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
+{
+    struct rd_state *s = ctx;
+    for (;;) {
+        ssize_t n = read(s->fd, s->buf, sizeof s->buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            archive_set_error(a, errno, "read: %s", strerror(errno));
+            return -1;
+        }
+        if (s->sha)
+            EVP_DigestUpdate(s->sha, s->buf, (size_t)n);
+        *out = s->buf;
+        return n;
+    }
+}
+
+static struct archive *new_reader(void)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_format_zip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_none(a);
+    return a;
+}
+
+struct archive *mf_archive_open(const char *path, struct cu_err *err)
+{
+    struct archive *a = new_reader();
+    if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+        cu_err_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s: %s", path,
+                   archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        archive_read_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static uint64_t hash_name(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+struct mf_member *mf_scan_find(const struct mf_scan *s, const char *name, size_t len)
+{
+    if (!s->cap)
+        return NULL;
+    size_t i = hash_name(name, len) & (s->cap - 1);
+    while (s->tab[i].name) {
+        if (s->tab[i].name_len == len && !memcmp(s->tab[i].name, name, len))
+            return &s->tab[i];
+        i = (i + 1) & (s->cap - 1);
+    }
+    return NULL;
+}
+
+static struct mf_member *insert(struct mf_scan *s, const char *name, size_t len, int *dup)
+{
+    struct mf_member *m = mf_scan_find(s, name, len);
+    if (m) {
+        m->dups++;
+        *dup = 1;
+        return m;
+    }
+    *dup = 0;
+    if ((s->count + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 1024;
+        struct mf_member *nt = cu_xcalloc(ncap, sizeof *nt);
+        for (size_t k = 0; k < s->cap; k++) {
+            if (!s->tab[k].name)
+                continue;
+            size_t i = hash_name(s->tab[k].name, s->tab[k].name_len) & (ncap - 1);
+            while (nt[i].name)
+                i = (i + 1) & (ncap - 1);
+            nt[i] = s->tab[k];
+        }
+        free(s->tab);
+        s->tab = nt;
+        s->cap = ncap;
+    }
+    size_t i = hash_name(name, len) & (s->cap - 1);
+    while (s->tab[i].name)
+        i = (i + 1) & (s->cap - 1);
+    m = &s->tab[i];
+    memset(m, 0, sizeof *m);
+    m->name = cu_xstrndup(name, len);
+    m->name_len = len;
+    s->count++;
+    return m;
+}
+
+/* 1 if name is "<stem>/<leaf>" with a stem free of '/'. */
+static int is_top(const char *name, const char *leaf)
+{
+    const char *slash = strchr(name, '/');
+    return slash && slash != name && !strcmp(slash + 1, leaf);
+}
+
+int mf_scan(const char *path, int hash, struct mf_scan *out, struct cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->manifest_index = out->sig_index = -1;
+    struct rd_state *st = cu_xcalloc(1, sizeof *st);
+    st->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (st->fd < 0) {
+        int e = errno;
+        free(st);
+        return cu_err_set(err, e, "%s: %s", path, strerror(e));
+    }
+    struct stat sb;
+    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(st->fd);
+        free(st);
+        return cu_err_set(err, 0, "%s: not a regular file", path);
+    }
+    st->sha = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(st->sha, EVP_sha256(), NULL);
+    struct archive *a = new_reader();
+    int rc = -1;
+    EVP_MD_CTX *md[3] = {EVP_MD_CTX_new(), EVP_MD_CTX_new(), EVP_MD_CTX_new()};
+    const EVP_MD *algs[3] = {EVP_sha256(), EVP_sha1(), EVP_md5()};
+    unsigned char *buf = cu_xmalloc(BLOCK);
+    if (archive_read_open(a, st, NULL, read_cb, NULL) != ARCHIVE_OK) {
+        cu_err_set(err, 0, "%s: not a readable archive: %s", path,
+                   archive_error_string(a) ? archive_error_string(a) : "?");
+        goto out;
+    }
+    struct archive_entry *ae;
+    int first = 1;
+    for (;;) {
+        int r = archive_read_next_header(a, &ae);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN) {
+            if (first) {
+                cu_err_set(err, 0, "%s: not a readable archive: %s", path,
+                           archive_error_string(a) ? archive_error_string(a) : "?");
+                goto out;
+            }
+            out->read_error = 1;
+            snprintf(out->read_error_msg, sizeof out->read_error_msg, "%s",
+                     archive_error_string(a) ? archive_error_string(a) : "read error");
+            break;
+        }
+        if (first)
+            out->is_zip = archive_format(a) == ARCHIVE_FORMAT_ZIP ||
+                          (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
+        first = 0;
+        const char *name = archive_entry_pathname(ae);
+        if (!name)
+            name = "";
+        size_t nlen = strlen(name);
+        size_t index = out->n_members++;
+        int dup;
+        struct mf_member *m = insert(out, name, nlen, &dup);
+        int is_mf = is_top(name, "manifest.json"), is_sig = is_top(name, "manifest.sig");
+        if (!dup) {
+            m->type = archive_entry_filetype(ae);
+            m->size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0;
+            m->index = index;
+            const char *ln = archive_entry_symlink(ae);
+            if (ln)
+                m->link = cu_xstrdup(ln);
+        }
+        if (is_mf) {
+            out->manifest_index = (long)index;
+            free(out->manifest);
+            out->manifest = NULL;
+            out->manifest_len = 0;
+            free(out->stem);
+            out->stem = cu_xstrndup(name, (size_t)(strchr(name, '/') - name));
+        }
+        if (is_sig)
+            out->sig_index = (long)index;
+        int want_hash = hash && !dup && m->type == AE_IFREG;
+        if (want_hash)
+            for (int k = 0; k < 3; k++)
+                EVP_DigestInit_ex(md[k], algs[k], NULL);
+        struct cu_buf mbuf;
+        cu_buf_init(&mbuf, MF_MANIFEST_MAX);
+        size_t sig_len = 0;
+        uint64_t got = 0;
+        int too_big = 0;
+        for (;;) {
+            la_ssize_t n = archive_read_data(a, buf, BLOCK);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                out->read_error = 1;
+                snprintf(out->read_error_msg, sizeof out->read_error_msg, "%s: %s", name,
+                         archive_error_string(a) ? archive_error_string(a) : "read error");
+                if (!dup)
+                    m->short_read = 1;
+                break;
+            }
+            got += (uint64_t)n;
+            if (want_hash)
+                for (int k = 0; k < 3; k++)
+                    EVP_DigestUpdate(md[k], buf, (size_t)n);
+            if (is_mf && !too_big && cu_buf_append(&mbuf, buf, (size_t)n) != 0)
+                too_big = 1;
+            if (is_sig) {
+                size_t take = (size_t)n;
+                if (sig_len + take > sizeof out->sig)
+                    take = sizeof out->sig - sig_len, too_big = 1;
+                memcpy(out->sig + sig_len, buf, take);
+                sig_len += take;
+            }
+        }
+        if (!dup) {
+            m->read_bytes = got;
+            if (want_hash && !m->short_read) {
+                unsigned char d[EVP_MAX_MD_SIZE];
+                unsigned int dl;
+                char *dst[3] = {m->sha256, m->sha1, m->md5};
+                for (int k = 0; k < 3; k++) {
+                    EVP_DigestFinal_ex(md[k], d, &dl);
+                    cu_hex(d, dl, dst[k]);
+                }
+            }
+        }
+        if (is_mf) {
+            if (too_big) {
+                out->read_error = 1;
+                snprintf(out->read_error_msg, sizeof out->read_error_msg,
+                         "manifest.json larger than %u bytes", MF_MANIFEST_MAX);
+                cu_buf_free(&mbuf);
+            } else {
+                out->manifest = (unsigned char *)mbuf.data;
+                out->manifest_len = mbuf.len;
+                if (!out->manifest)
+                    out->manifest = (unsigned char *)cu_xstrdup("");
+            }
+        } else {
+            cu_buf_free(&mbuf);
+        }
+        if (is_sig)
+            out->sig_len = too_big ? sizeof out->sig + 1 : sig_len;
+        if (out->read_error)
+            break;
+    }
+    if (first && !out->read_error) {
+        /* an archive with no member at all is not a custody archive */
+        cu_err_set(err, 0, "%s: empty archive", path);
+        goto out;
+    }
+    /* hash whatever the reader left unread, so the sidecar covers the whole file */
+    ssize_t n;
+    while ((n = read(st->fd, buf, BLOCK)) > 0)
+        EVP_DigestUpdate(st->sha, buf, (size_t)n);
+    unsigned char d[32];
+    unsigned int dl;
+    EVP_DigestFinal_ex(st->sha, d, &dl);
+    cu_hex(d, 32, out->file_sha256);
+    rc = 0;
+out:
+    archive_read_free(a);
+    for (int k = 0; k < 3; k++)
+        EVP_MD_CTX_free(md[k]);
+    free(buf);
+    EVP_MD_CTX_free(st->sha);
+    close(st->fd);
+    free(st);
+    if (rc != 0)
+        mf_scan_free(out);
+    return rc;
+}
+
+void mf_scan_free(struct mf_scan *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        free(s->tab[i].name);
+        free(s->tab[i].link);
+    }
+    free(s->tab);
+    free(s->manifest);
+    free(s->stem);
+    memset(s, 0, sizeof *s);
+    s->manifest_index = s->sig_index = -1;
+}
