@@ -80,7 +80,8 @@ static void parse(int rootfd, const char *rel, struct acct_name **tab, size_t *n
         }
     }
     free(text);
-    qsort(*tab, *n, sizeof **tab, cmp_id);
+    if (*n)
+        qsort(*tab, *n, sizeof **tab, cmp_id);
 }
 
 struct acct_db *acct_load(int rootfd)
