@@ -110,6 +110,8 @@ void acct_free(struct acct_db *db)
 
 static const char *find(const struct acct_name *tab, size_t n, uint32_t id)
 {
+    if (!n)
+        return NULL;
     struct acct_name key = {id, 0, NULL};
     const struct acct_name *r = bsearch(&key, tab, n, sizeof *tab, cmp_id_only);
     if (!r)
