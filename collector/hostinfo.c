@@ -80,7 +80,10 @@ static char *timezone_name(int rootfd)
 
 static json_t *boot_time(void)
 {
-    char *s = rootfs_read(AT_FDCWD, "/proc/stat", 1u << 20, NULL, NULL);
+    int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *s = proc >= 0 ? rootfs_read(proc, "stat", 1u << 20, NULL, NULL) : NULL;
+    if (proc >= 0)
+        close(proc);
     json_t *r = json_null();
     if (!s)
         return r;

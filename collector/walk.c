@@ -201,7 +201,8 @@ int walk_tree(int rootfd, const struct walk_opts *o, walk_visit_fn fn, void *ctx
     struct walker w = {o, fn, ctx, {0}, 0};
     cu_buf_init(&w.path, 1u << 20);
     cu_buf_append(&w.path, "", 0);
-    int fd = dup(rootfd);
+    /* A fresh open file description: dup() would share (and move) the caller's offset. */
+    int fd = open_dir(rootfd, ".");
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0 && prof_descend(o->prof, "/", 1))
         walk_dir(&w, fd, st.st_dev, 0);

@@ -148,6 +148,14 @@ check "missing root exits 2" [ "$r2" -eq 2 ]
 check "bad --hash exits 2" [ "$r3" -eq 2 ]
 check "--help exits 0 and documents exit codes" bash -c "[ $r4 -eq 0 ] && grep -q 'exit codes' '$W/help.txt'"
 
+# Live mode (root /): host facts from the running system.
+collect --root / --out "$W/live" --include /etc/hostname
+unpack "$ARCHIVE" "$W/xl"
+check "live mode: kernel and boot time recorded" \
+    jq -e '.collection.mode == "live" and (.host.kernel | startswith("Linux")) and (.host.boot_time | test("^[0-9]{4}-"))' "$MF"
+check "live mode: boot time equals /proc/stat btime" bash -c \
+    "[ \"\$(jq -r .host.boot_time '$MF')\" = \"\$(date -u -d @\$(awk '/^btime/ {print \$2}' /proc/stat) +%Y-%m-%dT%H:%M:%S.000000000Z)\" ]"
+
 # Executes nothing: the only execve is the collector's own.
 if command -v strace >/dev/null; then
     strace -f -qq -e trace=execve -o "$W/strace.out" "$CUSTODY" collect --root "$R" --out "$W/out5" >/dev/null 2>&1 || true
