@@ -32,6 +32,7 @@
 #include "digest.h"
 #include "entry.h"
 #include "hostinfo.h"
+#include "live.h"
 #include "journal.h"
 #include "manifest.h"
 #include "outarc.h"
@@ -63,7 +64,7 @@ struct opts {
     const char *hash, *compress;
     const char *include[MAX_PATTERNS], *exclude[MAX_PATTERNS], *set[MAX_PATTERNS];
     size_t n_include, n_exclude, n_set;
-    int xdev, quiet;
+    int xdev, quiet, no_live, environ, open_file_content;
 };
 
 struct run {
@@ -87,6 +88,9 @@ struct run {
     struct cu_err fatal_err;
     char *reserve_path;
     uint64_t reserved_for; /* journal + log bytes the reserve was last sized for */
+    int findings_fd;       /* findings as JSON lines, beside the journal */
+    int live_captured;
+    const char *live_reason; /* why live capture did not run, or NULL */
 };
 
 static void usage(FILE *f)
@@ -97,7 +101,7 @@ static void usage(FILE *f)
         "                       [--case ID] [--examiner NAME] [--note TEXT]\n"
         "                       [--sign-key FILE [--passphrase-file FILE]]\n"
         "                       [--hash sha256[,sha1][,md5]] [--compress zstd|gzip|none]\n"
-        "                       [--xdev] [--quiet]\n"
+        "                       [--xdev] [--quiet] [--no-live] [--environ] [--open-file-content]\n"
         "\n"
         "Collects the files the profile selects under --root (default /) into one pax archive\n"
         "<host>-<UTC stamp>[-<case>].tar.zst in --out (default .), every member hashed in the\n"
@@ -105,6 +109,10 @@ static void usage(FILE *f)
         "--include without --profile collects only the includes. Without --sign-key an\n"
         "ephemeral Ed25519 key signs; its public key is written beside the archive (.pub) and\n"
         "its fingerprint printed: write it down. The last line on stdout is the archive path.\n"
+        "In live mode (root /) a profile marked live (linux-triage, live) first captures\n"
+        "processes, sockets, network, users, kernel and open files from /proc into live/;\n"
+        "--no-live skips that, --environ adds process environments (secrets!),\n"
+        "--open-file-content collects deleted files that processes still hold open.\n"
         "\n"
         "exit codes: 0 complete without evidence errors; 1 complete, with evidence errors\n"
         "            listed in the manifest; 2 usage or fatal error before anything was\n"
@@ -114,7 +122,7 @@ static void usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    enum { O_XDEV = 256, O_PASSFILE };
+    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES };
     static const struct option lo[] = {
         {"root", required_argument, 0, 'r'},     {"out", required_argument, 0, 'o'},
         {"profile", required_argument, 0, 'p'},  {"include", required_argument, 0, 'i'},
@@ -124,6 +132,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"passphrase-file", required_argument, 0, O_PASSFILE},
         {"hash", required_argument, 0, 'H'},     {"compress", required_argument, 0, 'z'},
         {"xdev", no_argument, 0, O_XDEV},        {"quiet", no_argument, 0, 'q'},
+        {"no-live", no_argument, 0, O_NOLIVE},   {"environ", no_argument, 0, O_ENVIRON},
+        {"open-file-content", no_argument, 0, O_OPENFILES},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -159,6 +169,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'H': o->hash = optarg; break;
         case 'z': o->compress = optarg; break;
         case O_XDEV: o->xdev = 1; break;
+        case O_NOLIVE: o->no_live = 1; break;
+        case O_ENVIRON: o->environ = 1; break;
+        case O_OPENFILES: o->open_file_content = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
@@ -288,6 +301,108 @@ static int visit(void *ctx, const struct walk_item *it)
     return stop_requested ? -1 : 0;
 }
 
+/* ---- the live-capture sink: documents and executables become members, findings go to the
+ * findings journal ---- */
+
+static const char *const live_rules[] = {"live"};
+
+static int live_doc(void *ctx, const char *name, const char *data, size_t len,
+                    const struct timespec *taken)
+{
+    struct run *r = ctx;
+    if (r->fatal || oa_output_full(r->oa))
+        return -1;
+    struct mf_entry e;
+    mf_entry_init(&e);
+    e.path = name;
+    e.path_len = strlen(name);
+    e.rules = live_rules;
+    e.n_rules = 1;
+    e.taken = taken;
+    cu_buf_reset(&r->member);
+    cu_buf_printf(&r->member, "%s/%s", r->stem, name);
+    if (rd_buffer(&r->rd, data, len, r->member.data, taken, &e, &r->fatal_err) != 0) {
+        r->fatal = 1;
+        return -1;
+    }
+    journal_entry(r, &e, 0);
+    return oa_output_full(r->oa) ? -1 : 0;
+}
+
+static int live_file(void *ctx, const char *name, int fd, uint64_t cap, const char *origin)
+{
+    struct run *r = ctx;
+    if (r->fatal || oa_output_full(r->oa))
+        return -1;
+    struct mf_entry e;
+    mf_entry_init(&e);
+    e.path = origin;
+    e.path_len = strlen(origin);
+    e.rules = live_rules;
+    e.n_rules = 1;
+    char *member = cu_xasprintf("%s/%s", r->stem, name);
+    int rc = rd_stream(&r->rd, fd, member, cap, &e, &r->fatal_err);
+    if (rc != 0)
+        r->fatal = 1;
+    else
+        journal_entry(r, &e, 1);
+    free(member);
+    return rc;
+}
+
+static int add_finding(struct run *r, const char *rule, const char *path, long line,
+                       const char *description, const char *excerpt)
+{
+    cu_buf_reset(&r->line);
+    if (mf_finding_to_line(rule, path, line, excerpt, description, &r->line) != 0 ||
+        cu_buf_append(&r->line, "\n", 1) != 0)
+        return -1;
+    mf_summary_add_finding(&r->sum, rule);
+    clog_printf(r->log, CLOG_WARN, "finding %s: %s: %s", rule, path, description);
+    ssize_t w = write(r->findings_fd, r->line.data, r->line.len);
+    return w == (ssize_t)r->line.len ? 0 : -1;
+}
+
+static int live_finding(void *ctx, const char *rule, const char *path, const char *description,
+                        const char *excerpt)
+{
+    return add_finding(ctx, rule, path, 0, description, excerpt);
+}
+
+static void live_log(void *ctx, int level, const char *msg)
+{
+    struct run *r = ctx;
+    clog_printf(r->log, level ? CLOG_WARN : CLOG_INFO, "%s", msg);
+}
+
+static void capture_live(struct run *r)
+{
+    if (!r->live) {
+        r->live_reason = "dead-box mode (root is not /): volatile state is not the suspect's";
+        return;
+    }
+    if (!r->prof->live) {
+        r->live_reason = "the profile does not ask for it";
+        return;
+    }
+    if (r->o->no_live) {
+        r->live_reason = "--no-live";
+        return;
+    }
+    struct live_opts lo;
+    live_opts_default(&lo);
+    lo.environ = r->o->environ;
+    lo.open_file_content = r->o->open_file_content;
+    lo.stop = &stop_requested;
+    struct live_sink sink = {r, live_doc, live_file, live_finding, live_log};
+    struct cu_err err;
+    if (live_capture(&lo, &sink, &err) != 0) {
+        clog_printf(r->log, CLOG_WARN, "live capture: %s", err.msg);
+        r->live_reason = "stopped before it finished";
+    }
+    r->live_captured = 1;
+}
+
 static char *self_sha256(void)
 {
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -369,6 +484,10 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(c, "hash_algorithms", ha);
     json_object_set_new(c, "compress", json_string(oa_compress_name(comp)));
     json_object_set_new(c, "state", json_string(state));
+    json_t *lv = json_object();
+    json_object_set_new(lv, "captured", json_boolean(r->live_captured));
+    json_object_set_new(lv, "reason", jstr(r->live_reason));
+    json_object_set_new(c, "live", lv);
     json_object_set_new(c, "euid", json_integer(geteuid()));
     json_object_set_new(c, "egid", json_integer(getegid()));
     json_t *sg = json_object();
@@ -435,9 +554,11 @@ int cmd_collect(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.o = &o;
     r.rootfd = -1;
+    r.findings_fd = -1;
     int ret = EXIT_USAGE;
     struct sig_key *key = NULL;
     char *archive_path = NULL, *journal_path = NULL, *log_path = NULL, *mf_path = NULL;
+    char *findings_path = NULL;
     json_t *head = NULL;
     int ephemeral = 0;
     unsigned hash_mask;
@@ -551,11 +672,18 @@ int cmd_collect(int argc, char **argv)
     log_path = cu_xasprintf("%s/%s.log", outreal, r.stem);
     mf_path = cu_xasprintf("%s/%s.manifest.json", outreal, r.stem);
     r.reserve_path = cu_xasprintf("%s/%s.reserve", outreal, r.stem);
+    findings_path = cu_xasprintf("%s/%s.findings", outreal, r.stem);
 
     if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
         mf_journal_open(&r.journal, journal_path, &err) != 0 ||
         oa_open(&r.oa, archive_path, comp, &err) != 0) {
         fprintf(stderr, "custody collect: %s\n", err.msg);
+        goto out;
+    }
+    r.findings_fd = open(findings_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW |
+                                            O_CLOEXEC, 0644);
+    if (r.findings_fd < 0) {
+        fprintf(stderr, "custody collect: cannot create %s: %s\n", findings_path, strerror(errno));
         goto out;
     }
     if (oa_reserve(r.oa, r.reserve_path, RESERVE_BASE, &err) != 0) {
@@ -564,6 +692,7 @@ int cmd_collect(int argc, char **argv)
         unlink(archive_path);
         unlink(journal_path);
         unlink(log_path);
+        unlink(findings_path);
         goto out;
     }
     r.dg = dg_set_new(hash_mask, &err);
@@ -597,9 +726,13 @@ int cmd_collect(int argc, char **argv)
         clog_printf(r.log, CLOG_WARN, "not running as root: files the user cannot read are "
                     "recorded as errors");
 
-    /* The walk. */
+    /* Volatile state first (order of volatility), then the walk. */
+    capture_live(&r);
+    if (!r.live_captured && r.live_reason)
+        clog_printf(r.log, CLOG_INFO, "live capture skipped: %s", r.live_reason);
     struct walk_opts wo = {r.prof, o.xdev, 1, outst.st_dev, outst.st_ino, r.log, &stop_requested};
-    walk_tree(r.rootfd, &wo, visit, &r);
+    if (!r.fatal && !oa_output_full(r.oa) && !stop_requested)
+        walk_tree(r.rootfd, &wo, visit, &r);
 
     const char *state = "complete";
     if (r.fatal || oa_output_full(r.oa)) {
@@ -657,7 +790,7 @@ int cmd_collect(int argc, char **argv)
     r.journal = NULL;
     head = build_head(&r, argc, argv, &start, state, key, ephemeral, hash_mask, comp);
     json_t *summary = mf_summary_to_json(&r.sum);
-    int mw = mf_manifest_write(mf_path, head, journal_path, summary, &err);
+    int mw = mf_manifest_write(mf_path, head, journal_path, findings_path, summary, &err);
     json_decref(summary);
     if (mw != 0) {
         fprintf(stderr, "custody collect: %s\n", err.msg);
@@ -727,10 +860,18 @@ int cmd_collect(int argc, char **argv)
     unlink(mf_path);
     unlink(journal_path);
     unlink(log_path);
+    unlink(findings_path);
     fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
             strcmp(state, "complete") ? "stopped early" : "done",
             (unsigned long long)r.sum.entries, (unsigned long long)r.sum.bytes_collected,
             (unsigned long long)r.sum.errors, state);
+    if (r.sum.findings) {
+        fprintf(stderr, "custody: %llu findings:", (unsigned long long)r.sum.findings);
+        for (size_t i = 0; i < r.sum.n_finding_rules; i++)
+            fprintf(stderr, " %s %llu%s", r.sum.finding_rules[i],
+                    (unsigned long long)r.sum.finding_hits[i], i + 1 < r.sum.n_finding_rules ? "," : "");
+        fprintf(stderr, " (see manifest.json findings)\n");
+    }
     fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
             ephemeral ? " (ephemeral key; public key beside the archive as .pub)" : "");
     printf("%s\n", archive_path);
@@ -764,6 +905,9 @@ out:
     free(journal_path);
     free(log_path);
     free(mf_path);
+    free(findings_path);
+    if (r.findings_fd >= 0)
+        close(r.findings_fd);
     free(r.reserve_path);
     if (r.rootfd >= 0)
         close(r.rootfd);

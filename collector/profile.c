@@ -297,8 +297,8 @@ void prof_free(struct prof_profile *p)
 int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
                      struct prof_profile **out, struct cu_err *err)
 {
-    static const char *const keys[] = {"name", "description", "case_insensitive", "variables",
-                                       "exclude", "rules", NULL};
+    static const char *const keys[] = {"name", "description", "case_insensitive", "live",
+                                       "variables", "exclude", "rules", NULL};
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
@@ -330,6 +330,12 @@ int prof_load_buffer(const char *source, const char *json, size_t len, const str
         goto out;
     }
     p->casefold = ci && json_is_true(ci);
+    json_t *lv = json_object_get(root, "live");
+    if (lv && !json_is_boolean(lv)) {
+        cu_err_set(&e2, 0, "live: must be true or false");
+        goto out;
+    }
+    p->live = lv && json_is_true(lv);
     json_t *vars = json_object_get(root, "variables");
     if (vars) {
         const char *k;

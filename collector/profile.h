@@ -3,7 +3,7 @@
  * which rules, with which cap?" asked by the walker for every file.
  *
  * A profile (docs/profiles.md) is a JSON object:
- *   {"name": "linux-triage", "description": "...", "case_insensitive": false,
+ *   {"name": "linux-triage", "description": "...", "case_insensitive": false, "live": true,
  *    "exclude": ["/proc/\*\*", ...],              global excludes
  *    "rules": [ {"id": "logs", "description": "...",
  *                "include": ["/var/log/\*\*"], "exclude": ["/var/log/journal/\*\*"],
@@ -60,6 +60,7 @@ struct prof_profile {
     char *name;
     char *description;
     int casefold; /* "case_insensitive": true */
+    int live;     /* "live": true: capture volatile state first (live mode only) */
     char **exclude; /* global excludes, applied to every rule */
     size_t n_exclude;
     struct prof_rule *rules;

@@ -287,6 +287,37 @@ int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struc
     return finish_member(c, e, fatal);
 }
 
+int rd_stream(struct rd_ctx *c, int fd, const char *member, uint64_t cap, struct mf_entry *e,
+              struct cu_err *fatal)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        e->status = MF_ERROR;
+        entry_error(c, e, errno, "fstat: %s", strerror(errno));
+        return 0;
+    }
+    rd_entry_stat(c, e, &st, 0, NULL);
+    uint64_t want = (uint64_t)st.st_size;
+    if (cap && want > cap) {
+        want = cap;
+        e->flags |= MF_F_TRUNCATED;
+        e->status = MF_PARTIAL;
+    }
+    struct archive_entry *ae = header_for(c, &st, member, strlen(member), want);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0)
+        return -1;
+    e->member = member;
+    e->member_len = strlen(member);
+    dg_set_begin(c->dg, NULL);
+    if (copy_loop(c, fd, want, 0, e, fatal) != 0)
+        return -1;
+    if (e->flags & (MF_F_INTERRUPTED | MF_F_OUTPUT_FULL))
+        e->status = MF_PARTIAL;
+    return finish_member(c, e, fatal);
+}
+
 int rd_readlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
                 struct mf_entry *e)
 {

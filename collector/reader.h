@@ -59,6 +59,10 @@ int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struc
  * the link's atime (readlink has no O_NOATIME). 0 ok, -1 (entry error set). */
 int rd_readlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
                 struct mf_entry *e);
+/* Archive what can be read from fd (an executable through /proc/PID/exe), at most cap bytes
+ * (0 = no cap), as member; the entry takes fd's fstat for its metadata. */
+int rd_stream(struct rd_ctx *c, int fd, const char *member, uint64_t cap, struct mf_entry *e,
+              struct cu_err *fatal);
 /* Record the symlink name in dirfd as a symlink member with its target. */
 int rd_symlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,
                const char *member, size_t member_len, struct mf_entry *e, struct cu_err *fatal);

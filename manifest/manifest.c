@@ -41,6 +41,49 @@ void mf_summary_add(struct mf_summary *s, const struct mf_entry *e)
     }
 }
 
+void mf_summary_add_finding(struct mf_summary *s, const char *rule)
+{
+    s->findings++;
+    size_t k = 0;
+    while (k < s->n_finding_rules && strcmp(s->finding_rules[k], rule) != 0)
+        k++;
+    if (k == s->n_finding_rules) {
+        s->finding_rules = cu_xrealloc(s->finding_rules, (k + 1) * sizeof *s->finding_rules);
+        s->finding_hits = cu_xrealloc(s->finding_hits, (k + 1) * sizeof *s->finding_hits);
+        s->finding_rules[k] = cu_xstrdup(rule);
+        s->finding_hits[k] = 0;
+        s->n_finding_rules++;
+    }
+    s->finding_hits[k]++;
+}
+
+int mf_finding_to_line(const char *rule, const char *path, long line, const char *excerpt,
+                       const char *description, struct cu_buf *out)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rule", json_string(rule));
+    char *p = cu_utf8_lossy(path, strlen(path));
+    json_object_set_new(o, "path", json_string(p));
+    free(p);
+    json_object_set_new(o, "line", line > 0 ? json_integer(line) : json_null());
+    if (excerpt) {
+        size_t n = strlen(excerpt);
+        char *e = cu_utf8_lossy(excerpt, n > 512 ? 512 : n);
+        json_object_set_new(o, "excerpt", json_string(e));
+        free(e);
+    } else {
+        json_object_set_new(o, "excerpt", json_null());
+    }
+    char *d = cu_utf8_lossy(description, strlen(description));
+    json_object_set_new(o, "description", json_string(d));
+    free(d);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    int r = s ? cu_buf_append(out, s, strlen(s)) : -1;
+    free(s);
+    return r;
+}
+
 json_t *mf_summary_to_json(const struct mf_summary *s)
 {
     json_t *o = json_object();
@@ -60,6 +103,11 @@ json_t *mf_summary_to_json(const struct mf_summary *s)
     for (size_t k = 0; k < s->n_rules; k++)
         json_object_set_new(br, s->rule_ids[k], json_integer((json_int_t)s->rule_hits[k]));
     json_object_set_new(o, "by_rule", br);
+    json_object_set_new(o, "findings", json_integer((json_int_t)s->findings));
+    json_t *fr = json_object();
+    for (size_t k = 0; k < s->n_finding_rules; k++)
+        json_object_set_new(fr, s->finding_rules[k], json_integer((json_int_t)s->finding_hits[k]));
+    json_object_set_new(o, "findings_by_rule", fr);
     return o;
 }
 
@@ -69,11 +117,30 @@ void mf_summary_free(struct mf_summary *s)
         free(s->rule_ids[k]);
     free(s->rule_ids);
     free(s->rule_hits);
+    for (size_t k = 0; k < s->n_finding_rules; k++)
+        free(s->finding_rules[k]);
+    free(s->finding_rules);
+    free(s->finding_hits);
     memset(s, 0, sizeof *s);
 }
 
+/* Copy the complete lines of a JSON-lines file as array elements. */
+static int copy_lines(FILE *in, FILE *out, char **line, size_t *cap)
+{
+    int first = 1;
+    ssize_t n;
+    while ((n = getline(line, cap, in)) > 0) {
+        if ((*line)[n - 1] != '\n')
+            break; /* an incomplete last line: never ours after a clean run */
+        fputs(first ? "\n" : ",\n", out);
+        fwrite(*line, 1, (size_t)n - 1, out);
+        first = 0;
+    }
+    return ferror(in) ? -1 : 0;
+}
+
 int mf_manifest_write(const char *out_path, const json_t *head, const char *journal_path,
-                      const json_t *summary, struct cu_err *err)
+                      const char *findings_path, const json_t *summary, struct cu_err *err)
 {
     int rc = -1;
     FILE *in = NULL, *out = NULL;
@@ -99,18 +166,19 @@ int mf_manifest_write(const char *out_path, const json_t *head, const char *jour
     }
     h[strlen(h) - 1] = '\0';
     fprintf(out, "%s,\"entries\":[", h);
-    int first = 1;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        if (line[n - 1] != '\n')
-            break; /* an incomplete last line: never ours after a clean run */
-        fputs(first ? "\n" : ",\n", out);
-        fwrite(line, 1, (size_t)n - 1, out);
-        first = 0;
-    }
-    if (ferror(in)) {
+    if (copy_lines(in, out, &line, &cap) != 0) {
         cu_err_set(err, errno, "reading journal: %s", strerror(errno));
         goto out;
+    }
+    fputs("\n],\"findings\":[", out);
+    FILE *fin = findings_path ? fopen(findings_path, "re") : NULL;
+    if (fin) {
+        int fr = copy_lines(fin, out, &line, &cap);
+        fclose(fin);
+        if (fr != 0) {
+            cu_err_set(err, errno, "reading findings: %s", strerror(errno));
+            goto out;
+        }
     }
     fprintf(out, "\n],\"summary\":%s}\n", sm);
     if (fflush(out) != 0 || fsync(fileno(out)) != 0) {

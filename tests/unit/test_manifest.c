@@ -102,8 +102,8 @@ int main(void)
     fclose(tf);
     json_t *head = json_pack("{s:s,s:{s:s}}", "format", MF_FORMAT, "case", "id", "x");
     json_t *sj = mf_summary_to_json(&sum);
-    CHECK(mf_manifest_write(mp, head, jp, sj, &err) == 0);
-    CHECK(mf_manifest_write(mp, head, jp, sj, &err) == -1); /* never overwrites */
+    CHECK(mf_manifest_write(mp, head, jp, NULL, sj, &err) == 0);
+    CHECK(mf_manifest_write(mp, head, jp, NULL, sj, &err) == -1); /* never overwrites */
     json_error_t je;
     json_t *mf = json_load_file(mp, JSON_REJECT_DUPLICATES, &je);
     CHECK(mf != NULL);
@@ -116,6 +116,8 @@ int main(void)
     CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(s, "by_status"),
                                                              "partial"), "count")) == 1);
     CHECK(json_integer_value(json_object_get(json_object_get(s, "by_rule"), "logs")) == 1);
+    CHECK(json_is_array(json_object_get(mf, "findings")) &&
+          json_array_size(json_object_get(mf, "findings")) == 0);
     json_decref(mf);
     json_decref(head);
     json_decref(sj);
