@@ -657,6 +657,23 @@ static json_t *lines_of(int dirfd, const char *name, size_t cap)
     return a;
 }
 
+/* Parse each line of a /proc table with fn into an array (bounded by the file cap). */
+static json_t *table_of(int dirfd, const char *name, json_t *(*fn)(const char *))
+{
+    char *t = slurp(dirfd, name, 8u << 20, NULL, NULL);
+    if (!t)
+        return json_null();
+    json_t *a = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *o = fn(line);
+        if (o)
+            json_array_append_new(a, o);
+    }
+    free(t);
+    return a;
+}
+
 static int network(struct live *l)
 {
     struct doc d;
@@ -706,9 +723,9 @@ static int network(struct live *l)
     if (sysfd >= 0)
         close(sysfd);
     json_t *extra = json_object();
-    json_object_set_new(extra, "routes_ipv4", lines_of(l->procfd, "net/route", 4u << 20));
-    json_object_set_new(extra, "routes_ipv6", lines_of(l->procfd, "net/ipv6_route", 4u << 20));
-    json_object_set_new(extra, "neighbours", lines_of(l->procfd, "net/arp", 4u << 20));
+    json_object_set_new(extra, "routes_ipv4", table_of(l->procfd, "net/route", lp_route_line));
+    json_object_set_new(extra, "routes_ipv6", table_of(l->procfd, "net/ipv6_route", lp_route6_line));
+    json_object_set_new(extra, "neighbours", table_of(l->procfd, "net/arp", lp_arp_line));
     int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     json_object_set_new(extra, "resolv_conf", etc >= 0 ? lines_of(etc, "resolv.conf", 1u << 20)
                                                        : json_null());

@@ -87,6 +87,84 @@ json_t *lp_inet_line(const char *line, const char *proto, int v6)
     return o;
 }
 
+static json_t *ipv4_hex(const char *hex)
+{
+    char *end;
+    uint32_t v = (uint32_t)strtoul(hex, &end, 16);
+    char a[INET_ADDRSTRLEN];
+    if (*end || !inet_ntop(AF_INET, &v, a, sizeof a)) /* the kernel prints host byte order */
+        return json_null();
+    return json_string(a);
+}
+
+json_t *lp_route_line(const char *line)
+{
+    char ifc[64], dst[16], gw[16], mask[16];
+    unsigned flags, metric;
+    if (sscanf(line, "%63s %15s %15s %x %*d %*d %u %15s", ifc, dst, gw, &flags, &metric, mask) != 6)
+        return NULL;
+    if (!strcmp(ifc, "Iface"))
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "interface", json_string(ifc));
+    json_object_set_new(o, "destination", ipv4_hex(dst));
+    json_object_set_new(o, "gateway", ipv4_hex(gw));
+    json_object_set_new(o, "mask", ipv4_hex(mask));
+    json_object_set_new(o, "flags", json_integer(flags));
+    json_object_set_new(o, "metric", json_integer(metric));
+    json_object_set_new(o, "up", json_boolean(flags & 1));
+    json_object_set_new(o, "gateway_route", json_boolean(flags & 2));
+    return o;
+}
+
+static json_t *ipv6_hex(const char *hex)
+{
+    if (strlen(hex) != 32)
+        return json_null();
+    unsigned char b[16];
+    for (int i = 0; i < 16; i++) {
+        char two[3] = {hex[2 * i], hex[2 * i + 1], 0};
+        char *end;
+        b[i] = (unsigned char)strtoul(two, &end, 16);
+        if (*end)
+            return json_null();
+    }
+    char a[INET6_ADDRSTRLEN];
+    return inet_ntop(AF_INET6, b, a, sizeof a) ? json_string(a) : json_null();
+}
+
+json_t *lp_route6_line(const char *line)
+{
+    char dst[40], src[40], gw[40], ifc[64];
+    unsigned plen, slen, metric, refs, use, flags;
+    if (sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", dst, &plen, src, &slen, gw, &metric,
+               &refs, &use, &flags, ifc) != 10)
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "interface", json_string(ifc));
+    json_object_set_new(o, "destination", ipv6_hex(dst));
+    json_object_set_new(o, "prefix_length", json_integer(plen));
+    json_object_set_new(o, "gateway", ipv6_hex(gw));
+    json_object_set_new(o, "metric", json_integer(metric));
+    json_object_set_new(o, "flags", json_integer(flags));
+    return o;
+}
+
+json_t *lp_arp_line(const char *line)
+{
+    char ip[64], hw[16], fl[16], mac[64], mask[16], dev[64];
+    if (sscanf(line, "%63s %15s %15s %63s %15s %63s", ip, hw, fl, mac, mask, dev) != 6 ||
+        !strcmp(ip, "IP"))
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "address", json_string(ip));
+    json_object_set_new(o, "hw_type", json_integer(strtol(hw, NULL, 16)));
+    json_object_set_new(o, "flags", json_integer(strtol(fl, NULL, 16)));
+    json_object_set_new(o, "mac", json_string(mac));
+    json_object_set_new(o, "device", json_string(dev));
+    return o;
+}
+
 json_t *lp_unix_line(const char *line)
 {
     /* Num RefCount Protocol Flags Type St Inode [Path] */

@@ -21,6 +21,15 @@ json_t *lp_unix_line(const char *line);
 /* TCP state name for the kernel's number ("LISTEN" for 10), or "UNKNOWN". */
 const char *lp_tcp_state(unsigned st);
 
+/* One line of /proc/net/route (not the header): {interface, destination, gateway, mask,
+ * flags, metric, up, gateway_route}. */
+json_t *lp_route_line(const char *line);
+/* One line of /proc/net/ipv6_route: {interface, destination, prefix_length, gateway, metric,
+ * flags}. */
+json_t *lp_route6_line(const char *line);
+/* One line of /proc/net/arp (not the header): {address, hw_type, flags, mac, device}. */
+json_t *lp_arp_line(const char *line);
+
 /* One line of /proc/modules: {name, size, refcount, depends[], state, taint, taint_flags[]}. */
 json_t *lp_module_line(const char *line);
 /* The kernel taint mask (/proc/sys/kernel/tainted) as an array of {bit, letter, meaning}. */
