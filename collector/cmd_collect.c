@@ -425,6 +425,28 @@ static char *self_sha256(void)
     return r;
 }
 
+/* The collector's own effective capabilities (CapEff of /proc/self/status, hex), so the
+ * manifest says what an unprivileged run could not read. */
+static json_t *capabilities(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    json_t *r = json_null();
+    if (!f)
+        return r;
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "CapEff:", 7)) {
+            char *v = line + 7;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            v[strcspn(v, "\n")] = '\0';
+            json_decref(r);
+            r = json_string(v);
+        }
+    fclose(f);
+    return r;
+}
+
 static json_t *jstr(const char *s)
 {
     if (!s)
@@ -490,6 +512,7 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(c, "live", lv);
     json_object_set_new(c, "euid", json_integer(geteuid()));
     json_object_set_new(c, "egid", json_integer(getegid()));
+    json_object_set_new(c, "capabilities", capabilities());
     json_t *sg = json_object();
     json_object_set_new(sg, "algorithm", json_string("ed25519"));
     char *pem = sig_key_public_pem(key);

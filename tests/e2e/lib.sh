@@ -80,3 +80,15 @@ unpack() {
     STEM=$(ls "$2")
     MF=$2/$STEM/manifest.json
 }
+
+# times_prepare ROOT LIST: list every non-symlink path under ROOT (NUL-separated, so any
+# name works) and set their atimes to a fixed past time, so that no later read of the tree by
+# the test itself (find reads directories) can be mistaken for one by the collector.
+times_prepare() {
+    (cd "$1" && find . ! -type l -print0 | sort -z) > "$2"
+    (cd "$1" && xargs -0 touch -a -h -d '2020-01-01 00:00:00' < "$2")
+}
+# times_stat ROOT LIST: atime, mtime and ctime of each listed path; reads no directory.
+times_stat() {
+    (cd "$1" && xargs -0 stat -c '%n %X %Y %Z' < "$2")
+}

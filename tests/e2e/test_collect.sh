@@ -8,8 +8,9 @@ make_fixture "$R"
 OUT=$W/out
 mkdir -p "$OUT"
 # Times of every fixture item before the collection.
-(cd "$R" && find . ! -type l -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.before"
 (cd "$R" && find . -type l -exec stat -c '%n %X' {} + | sort) > "$W/ltimes.before"
+times_prepare "$R" "$W/paths"   # after the last find: from here on nothing but custody reads $R
+times_stat "$R" "$W/paths" > "$W/times.before"
 
 collect --root "$R" --out "$OUT" --case "CASE 42/x" --examiner "E. Xaminer" --note "test run"
 check "collect exits 0 (complete, no evidence errors): $RC" [ "$RC" -eq 0 ]
@@ -106,7 +107,7 @@ check "tool hash is the binary's" bash -c \
     "[ \"\$(jq -r .tool.sha256 '$MF')\" = \"\$(sha256sum '$CUSTODY' | cut -d' ' -f1)\" ]"
 
 # The source is unchanged: atime, mtime, ctime of every item.
-(cd "$R" && find . ! -type l -exec stat -c '%n %X %Y %Z' {} + | sort) > "$W/times.after"
+times_stat "$R" "$W/paths" > "$W/times.after"
 check "atime, mtime and ctime of every source item unchanged" diff "$W/times.before" "$W/times.after"
 # readlink has no O_NOATIME: a symlink whose atime the kernel moved must say so in its entry.
 (cd "$R" && find . -type l -exec stat -c '%n %X' {} + | sort) > "$W/ltimes.after"
