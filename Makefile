@@ -2,14 +2,18 @@
 # both install what they need on a fresh Debian 12 machine first (`make deps`).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+VG_BUILD   ?= build-valgrind
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 OUT        ?= ./evidence
 
 DEB_PACKAGES = build-essential cmake pkg-config libarchive-dev libssl-dev libjansson-dev \
   zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev libacl1-dev nettle-dev \
-  libarchive-tools zstd jq python3 python3-jsonschema strace time file openssl
+  libarchive-tools zstd jq python3 python3-jsonschema strace time file openssl \
+  clang-14 libclang-rt-14-dev valgrind util-linux
 
-.PHONY: all deps build asan collect test test-release test-asan bench clean
+.PHONY: all deps build asan collect test test-release test-asan fuzz valgrind bench clean
 
 all: build
 
@@ -43,11 +47,31 @@ test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# The whole suite, on the release binary and again under ASan+UBSan.
-test: test-release test-asan
+# libFuzzer: the manifest checks and the archive-reading path, FUZZ_SECONDS each, starting
+# from the seed corpus in tests/fuzz/corpus (new inputs go to a scratch directory).
+fuzz: deps
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_archive
+	set -e; for t in manifest archive; do \
+	  scratch=$$(mktemp -d); \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$scratch tests/fuzz/corpus/$$t 2>&1 | tail -n 12; \
+	  rm -rf $$scratch; \
+	done
+
+# valgrind (memcheck) over the real verbs on a fixture, with a plain dynamic debug build.
+valgrind: deps
+	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_STATIC=OFF
+	cmake --build $(VG_BUILD) -j $(JOBS) --target custody
+	CUSTODY=$(CURDIR)/$(VG_BUILD)/custody CUSTODY_SRC=$(CURDIR) CUSTODY_WORK=$(CURDIR)/$(VG_BUILD)/work \
+	  bash tests/valgrind.sh
+
+# The whole suite: release binary, again under ASan+UBSan, a short fuzz run, valgrind.
+test: test-release test-asan fuzz valgrind
 
 bench: build
 	bash tests/bench/bench.sh $(BUILD)/custody
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(VG_BUILD)

@@ -296,6 +296,57 @@ static void check_journal(struct vf *v, const char *archive)
     free(path);
 }
 
+/* Everything after the scan: the manifest, its signature, the entries against the members. */
+static void check_scanned(struct vf *v, const char *archive)
+{
+    struct vf_result *res = v->r;
+    res->members = v->scan.n_members;
+    if (v->scan.read_error)
+        problem(v, "UNREADABLE", NULL, 0, "the archive is truncated or corrupt: %s",
+                v->scan.read_error_msg);
+    if (archive)
+        check_sidecar(v, archive);
+    if (v->scan.manifest_index < 0 || !v->scan.manifest) {
+        if (archive)
+            check_journal(v, archive);
+        else
+            problem(v, "NO MANIFEST", NULL, 0, "manifest.json is missing");
+        res->ok = 0;
+        return;
+    }
+    json_error_t je;
+    json_t *mf = json_loadb((const char *)v->scan.manifest, v->scan.manifest_len,
+                            JSON_REJECT_DUPLICATES, &je);
+    if (!mf || !json_is_object(mf)) {
+        problem(v, "BAD MANIFEST", NULL, 0, "manifest.json is not a JSON object: %d:%d: %s",
+                je.line, je.column, je.text);
+        json_decref(mf);
+        res->ok = 0;
+        return;
+    }
+    const char *fmt = json_string_value(json_object_get(mf, "format"));
+    if (!fmt || strcmp(fmt, "custody-manifest/1") != 0)
+        problem(v, "BAD MANIFEST", NULL, 0, "unknown format %s", fmt ? fmt : "(none)");
+    const char *state = json_string_value(json_object_get(json_object_get(mf, "collection"), "state"));
+    snprintf(res->state, sizeof res->state, "%s", state ? state : "unknown");
+    check_signature(v, mf);
+    if (v->scan.manifest_index != (long)v->scan.n_members - 2 ||
+        v->scan.sig_index != (long)v->scan.n_members - 1)
+        problem(v, "ORDER", NULL, 0, "manifest.json and manifest.sig are not the last two members");
+    json_t *entries = json_object_get(mf, "entries");
+    if (!json_is_array(entries)) {
+        problem(v, "BAD MANIFEST", NULL, 0, "no entries array");
+    } else {
+        size_t i;
+        json_t *e;
+        res->entries = json_array_size(entries);
+        json_array_foreach(entries, i, e) check_entry(v, e);
+    }
+    check_leftovers(v);
+    json_decref(mf);
+    res->ok = res->problems == 0;
+}
+
 int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *res,
               struct cu_err *err)
 {
@@ -305,49 +356,26 @@ int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *re
     struct vf v = {o, res, {0}};
     if (mf_scan(archive, 1, &v.scan, err) != 0)
         return -1;
-    res->members = v.scan.n_members;
-    if (v.scan.read_error)
-        problem(&v, "UNREADABLE", NULL, 0, "the archive is truncated or corrupt: %s",
-                v.scan.read_error_msg);
-    check_sidecar(&v, archive);
-    if (v.scan.manifest_index < 0 || !v.scan.manifest) {
-        check_journal(&v, archive);
-        mf_scan_free(&v.scan);
-        res->ok = 0;
-        return 0;
-    }
-    json_error_t je;
-    json_t *mf = json_loadb((const char *)v.scan.manifest, v.scan.manifest_len,
-                            JSON_REJECT_DUPLICATES, &je);
-    if (!mf || !json_is_object(mf)) {
-        problem(&v, "BAD MANIFEST", NULL, 0, "manifest.json is not a JSON object: %d:%d: %s",
-                je.line, je.column, je.text);
-        json_decref(mf);
-        mf_scan_free(&v.scan);
-        return 0;
-    }
-    const char *fmt = json_string_value(json_object_get(mf, "format"));
-    if (!fmt || strcmp(fmt, "custody-manifest/1") != 0)
-        problem(&v, "BAD MANIFEST", NULL, 0, "unknown format %s", fmt ? fmt : "(none)");
-    const char *state = json_string_value(json_object_get(json_object_get(mf, "collection"), "state"));
-    snprintf(res->state, sizeof res->state, "%s", state ? state : "unknown");
-    check_signature(&v, mf);
-    if (v.scan.manifest_index != (long)v.scan.n_members - 2 ||
-        v.scan.sig_index != (long)v.scan.n_members - 1)
-        problem(&v, "ORDER", NULL, 0, "manifest.json and manifest.sig are not the last two members");
-    json_t *entries = json_object_get(mf, "entries");
-    if (!json_is_array(entries)) {
-        problem(&v, "BAD MANIFEST", NULL, 0, "no entries array");
-    } else {
-        size_t i;
-        json_t *e;
-        res->entries = json_array_size(entries);
-        json_array_foreach(entries, i, e) check_entry(&v, e);
-    }
-    check_leftovers(&v);
-    json_decref(mf);
+    check_scanned(&v, archive);
     mf_scan_free(&v.scan);
-    res->ok = res->problems == 0;
+    return 0;
+}
+
+int vf_verify_manifest(const unsigned char *manifest, size_t len, const struct vf_opts *o,
+                       struct vf_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->problem_list = json_array();
+    res->sidecar = -1;
+    struct vf v = {o, res, {0}};
+    v.scan.manifest_index = 0;
+    v.scan.sig_index = -1;
+    v.scan.n_members = 1;
+    v.scan.manifest = cu_xmalloc(len + 1);
+    memcpy(v.scan.manifest, manifest, len);
+    v.scan.manifest_len = len;
+    check_scanned(&v, NULL);
+    mf_scan_free(&v.scan);
     return 0;
 }
 

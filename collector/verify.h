@@ -49,6 +49,10 @@ struct vf_result {
 /* 0: checked (res filled; res->ok says the verdict); -1: unreadable input (err). */
 int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *res,
               struct cu_err *err);
+/* The checks that follow the scan, on a manifest held in memory and an archive holding
+ * nothing else (for the fuzzer: every path through the manifest's parsing and checks). */
+int vf_verify_manifest(const unsigned char *manifest, size_t len, const struct vf_opts *o,
+                       struct vf_result *res);
 void vf_result_free(struct vf_result *res);
 
 /* The member name an entry names, as bytes (member_b64 decoded when present). Returns a new

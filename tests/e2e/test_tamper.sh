@@ -88,4 +88,34 @@ head -c 4096 /dev/urandom > "$W/garbage.tar.zst"
 custody_verify "$W/garbage.tar.zst"
 check "garbage: exit 2" [ "$VRC" -eq 2 ]
 
+# Hostile manifests: verify and list must answer (1 or 2), never crash or hang.
+hostile() { # hostile NAME MANIFEST-TEXT [order]: an archive with that manifest and a junk signature
+    local d=$W/h-$1
+    mkdir -p "$d/s/fs/etc"
+    echo data > "$d/s/fs/etc/hosts"
+    printf '%s' "$2" > "$d/s/manifest.json"
+    head -c 64 /dev/urandom > "$d/s/manifest.sig"
+    if [ "${3:-}" = misordered ]; then
+        (cd "$d" && tar --format=posix --zstd -cf "$W/h-$1.tar.zst" s/manifest.json s/fs/etc/hosts s/manifest.sig)
+    else
+        (cd "$d" && tar --format=posix --zstd -cf "$W/h-$1.tar.zst" s/fs/etc/hosts s/manifest.json s/manifest.sig)
+    fi
+}
+deep=$(printf '[%.0s' $(seq 1 100000))
+hostile huge-number '{"format":"custody-manifest/1","entries":[{"member":"s/fs/etc/hosts","type":"file","size":1e999999,"sha256":"00"}]}'
+hostile deep-nesting "{\"format\":\"custody-manifest/1\",\"entries\":$deep"
+hostile bad-utf8 "$(printf '{"format":"custody-manifest/1","entries":[{"member":"s/fs/etc/\xff\xfe","type":"file"}]}')"
+hostile duplicate-keys '{"format":"custody-manifest/1","format":"x","entries":[]}'
+hostile not-an-object '[1,2,3]'
+hostile bad-b64 '{"format":"custody-manifest/1","entries":[{"member":"x","member_b64":"!!!","type":"file","sha256":"ab"}]}'
+hostile misordered '{"format":"custody-manifest/1","entries":[{"member":"s/fs/etc/hosts","type":"file","sha256":"00"}]}' misordered
+for n in huge-number deep-nesting bad-utf8 duplicate-keys not-an-object bad-b64 misordered; do
+    set +e
+    timeout 60 "$CUSTODY" verify "$W/h-$n.tar.zst" > "$W/h-$n.verify" 2>&1; v=$?
+    timeout 60 "$CUSTODY" list "$W/h-$n.tar.zst" > "$W/h-$n.list" 2>&1; l=$?
+    set -e
+    check "hostile manifest ($n): verify fails cleanly (exit $v)" [ "$v" -eq 1 ]
+    check "hostile manifest ($n): list answers without crashing (exit $l)" bash -c "[ $l -eq 0 ] || [ $l -eq 2 ]"
+done
+check "a misordered manifest is reported" grep -q '^ORDER' "$W/h-misordered.verify"
 finish
