@@ -884,7 +884,8 @@ int cmd_collect(int argc, char **argv)
     unlink(journal_path);
     unlink(log_path);
     unlink(findings_path);
-    fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
+    if (!o.quiet || strcmp(state, "complete") != 0 || r.sum.errors)
+        fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
             strcmp(state, "complete") ? "stopped early" : "done",
             (unsigned long long)r.sum.entries, (unsigned long long)r.sum.bytes_collected,
             (unsigned long long)r.sum.errors, state);
@@ -895,7 +896,8 @@ int cmd_collect(int argc, char **argv)
                     (unsigned long long)r.sum.finding_hits[i], i + 1 < r.sum.n_finding_rules ? "," : "");
         fprintf(stderr, " (see manifest.json findings)\n");
     }
-    fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
+    if (!o.quiet || ephemeral) /* an ephemeral key's fingerprint is never silenced */
+        fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
             ephemeral ? " (ephemeral key; public key beside the archive as .pub)" : "");
     printf("%s\n", archive_path);
     fflush(stdout);

@@ -28,7 +28,9 @@ int rd_init(struct rd_ctx *c, struct oa_writer *oa, struct dg_set *dg, const str
 void rd_done(struct rd_ctx *c)
 {
     free(c->buf);
+    free(c->regions);
     c->buf = NULL;
+    c->regions = NULL;
 }
 
 static void entry_error(struct rd_ctx *c, struct mf_entry *e, int errnum, const char *fmt, ...)
@@ -162,6 +164,95 @@ static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, int whole, struct 
     return 0;
 }
 
+/* Sparse files: the data regions of [0, want) from SEEK_DATA/SEEK_HOLE, so holes are never
+ * read from disk. Returns the number of regions (0: not sparse, or too fragmented to map). */
+#define RD_SPARSE_MAX 65536
+static size_t sparse_map(int fd, uint64_t want, const struct stat *st, int64_t (*reg)[2])
+{
+    if (want < (1u << 20) || (uint64_t)st->st_blocks * 512 >= (uint64_t)st->st_size)
+        return 0;
+    size_t n = 0;
+    off_t pos = 0;
+    while ((uint64_t)pos < want) {
+        off_t d = lseek(fd, pos, SEEK_DATA);
+        if (d < 0 || (uint64_t)d >= want)
+            break; /* ENXIO: only a hole remains */
+        off_t h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0)
+            return 0;
+        if ((uint64_t)h > want)
+            h = (off_t)want;
+        if (n == RD_SPARSE_MAX)
+            return 0;
+        reg[n][0] = d;
+        reg[n][1] = h - d;
+        n++;
+        pos = h;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return n ? n : (size_t)-1; /* all hole: one empty region below */
+}
+
+/* Feed n zero bytes (a hole) to the digests and the writer, which stores no bytes for it. */
+static int zeros(struct rd_ctx *c, uint64_t n, struct cu_err *fatal)
+{
+    memset(c->buf, 0, RD_BUF_SIZE);
+    while (n) {
+        size_t k = n < RD_BUF_SIZE ? (size_t)n : RD_BUF_SIZE;
+        dg_set_update(c->dg, c->buf, k);
+        if (oa_data(c->oa, c->buf, k, fatal) != 0)
+            return -1;
+        n -= k;
+    }
+    return 0;
+}
+
+/* The copy loop for a sparse file: data regions read at their offsets, holes as zeros.
+ * collected_bytes counts the bytes read from disk. */
+static int sparse_copy(struct rd_ctx *c, int fd, uint64_t want, int64_t (*reg)[2], size_t n,
+                       struct mf_entry *e, struct cu_err *fatal)
+{
+    uint64_t pos = 0, got = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t off = (uint64_t)reg[i][0], len = (uint64_t)reg[i][1];
+        if (zeros(c, off - pos, fatal) != 0)
+            return -1;
+        pos = off;
+        while (len) {
+            if ((c->stop && *c->stop) || oa_output_full(c->oa)) {
+                e->flags |= (c->stop && *c->stop) ? MF_F_INTERRUPTED : MF_F_OUTPUT_FULL;
+                e->collected_bytes = got;
+                e->flags |= MF_F_PADDED;
+                e->status = MF_PARTIAL;
+                return zeros(c, want - pos, fatal);
+            }
+            size_t k = len < RD_BUF_SIZE ? (size_t)len : RD_BUF_SIZE;
+            ssize_t r = pread(fd, c->buf, k, (off_t)pos);
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (r < 0)
+                    entry_error(c, e, errno, "read failed at offset %llu: %s",
+                                (unsigned long long)pos, strerror(errno));
+                else
+                    e->flags |= MF_F_SHRANK | MF_F_CHANGED;
+                e->flags |= MF_F_PADDED;
+                e->status = MF_PARTIAL;
+                e->collected_bytes = got;
+                return zeros(c, want - pos, fatal);
+            }
+            dg_set_update(c->dg, c->buf, (size_t)r);
+            if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
+                return -1;
+            pos += (uint64_t)r;
+            got += (uint64_t)r;
+            len -= (uint64_t)r;
+        }
+    }
+    e->collected_bytes = got;
+    return zeros(c, want - pos, fatal);
+}
+
 static int finish_member(struct rd_ctx *c, struct mf_entry *e, struct cu_err *fatal)
 {
     if (oa_finish(c->oa, fatal) != 0)
@@ -230,6 +321,18 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
     }
     struct archive_entry *ae = header_for(c, &before, member, member_len, want);
     add_xattrs(ae, fd);
+    if (!c->regions)
+        c->regions = cu_xmalloc(RD_SPARSE_MAX * sizeof *c->regions);
+    size_t nreg = sparse_map(fd, want, &before, c->regions);
+    if (nreg == (size_t)-1) { /* nothing but a hole */
+        nreg = 0;
+        archive_entry_sparse_add_entry(ae, (la_int64_t)want, 0);
+        e->flags |= MF_F_SPARSE;
+    } else if (nreg) {
+        for (size_t i = 0; i < nreg; i++)
+            archive_entry_sparse_add_entry(ae, c->regions[i][0], c->regions[i][1]);
+        e->flags |= MF_F_SPARSE;
+    }
     int hr = oa_header(c->oa, ae, fatal);
     archive_entry_free(ae);
     if (hr != 0) {
@@ -239,11 +342,13 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
     e->member = member;
     e->member_len = member_len;
     dg_set_begin(c->dg, NULL);
-    if (copy_loop(c, fd, want, 0, e, fatal) != 0) {
+    int cr = (e->flags & MF_F_SPARSE) ? sparse_copy(c, fd, want, c->regions, nreg, e, fatal)
+                                      : copy_loop(c, fd, want, 0, e, fatal);
+    if (cr != 0) {
         close(fd);
         return -1;
     }
-    if (e->collected_bytes == want && !(e->flags & MF_F_TRUNCATED)) {
+    if (!(e->flags & (MF_F_TRUNCATED | MF_F_SPARSE | MF_F_PADDED))) {
         /* Did it grow past what the header allowed? */
         char probe;
         ssize_t r = read(fd, &probe, 1);

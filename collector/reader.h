@@ -11,6 +11,11 @@
  * `changed-during-read`, as is any change of size or mtime between open and the end of the
  * read. The digests are always of exactly the bytes stored in the member.
  *
+ * Sparse files (fewer blocks than their size) are mapped with SEEK_DATA/SEEK_HOLE and stored
+ * sparse (pax GNU.sparse 1.0): only data regions are read from disk, holes are fed as zeros
+ * from memory, so the digest is of the logical content that `tar -x` restores, and holes are
+ * never read. `collected_bytes` then counts the bytes read from disk; the entry says `sparse`.
+ *
  * Owner: reading. One buffer and one digest set per run; nothing grows with file count.
  */
 #ifndef CUSTODY_READER_H
@@ -34,6 +39,7 @@ struct rd_ctx {
     const struct acct_db *acct;
     volatile sig_atomic_t *stop; /* a stop request cuts the current member */
     unsigned char *buf;
+    int64_t (*regions)[2]; /* sparse map scratch (offset, length), allocated on first use */
     char msg[512];       /* storage for the entry's error message */
     char link[65536];    /* storage for a symlink target */
 };

@@ -13,7 +13,7 @@ static const char *const status_names[] = {"ok", "partial", "error", "skipped"};
 
 static const char *const flag_names[] = {
     "changed-during-read", "truncated-by-limit", "atime-not-preserved", "vanished", "replaced",
-    "size-grew", "size-shrank", "padded", "interrupted", "output-full",
+    "size-grew", "size-shrank", "padded", "interrupted", "output-full", "sparse",
 };
 
 void mf_entry_init(struct mf_entry *e)

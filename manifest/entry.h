@@ -32,6 +32,7 @@ enum mf_flag {
     MF_F_PADDED = 1 << 7,       /* padded */
     MF_F_INTERRUPTED = 1 << 8,  /* interrupted */
     MF_F_OUTPUT_FULL = 1 << 9,  /* output-full */
+    MF_F_SPARSE = 1 << 10,      /* sparse: stored with a sparse map, holes not read */
 };
 
 struct mf_entry {

@@ -28,6 +28,9 @@ port=$(cat "$W/port")
 
 collect --root / --profile live --out "$W/out" --open-file-content
 check "live collect exits 0 or 1 ($RC)" bash -c "[ $RC -eq 0 ] || [ $RC -eq 1 ]"
+if [ "$(stat -c %d "$W")" = "$(stat -c %d /)" ]; then
+    check "output on the evidence's file system: a clear warning" grep -q 'same file system as the evidence' "$W/collect.err"
+fi
 unpack "$ARCHIVE" "$W/x"
 L=$W/x/$STEM/live
 for d in processes sockets network users kernel open_files; do
