@@ -447,19 +447,6 @@ static json_t *capabilities(void)
     return r;
 }
 
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (!j) {
-        char *l = cu_utf8_lossy(s, strlen(s));
-        j = json_string(l);
-        free(l);
-    }
-    return j;
-}
-
 static json_t *build_head(struct run *r, int argc, char **argv, const struct timespec *start,
                           const char *state, struct sig_key *key, int ephemeral,
                           unsigned hash_mask, enum oa_compress comp)
@@ -470,13 +457,13 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(tool, "name", json_string("custody"));
     json_object_set_new(tool, "version", json_string(CUSTODY_VERSION));
     char *self = self_sha256();
-    json_object_set_new(tool, "sha256", jstr(self));
+    json_object_set_new(tool, "sha256", mf_json_text(self));
     free(self);
     json_object_set_new(h, "tool", tool);
     json_t *cs = json_object();
-    json_object_set_new(cs, "id", jstr(r->o->case_id));
-    json_object_set_new(cs, "examiner", jstr(r->o->examiner));
-    json_object_set_new(cs, "note", jstr(r->o->note));
+    json_object_set_new(cs, "id", mf_json_text(r->o->case_id));
+    json_object_set_new(cs, "examiner", mf_json_text(r->o->examiner));
+    json_object_set_new(cs, "note", mf_json_text(r->o->note));
     json_object_set_new(h, "case", cs);
     json_object_set_new(h, "host", host_info(r->rootfd, r->live));
     json_t *c = json_object();
@@ -489,13 +476,13 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_t *cl = json_array();
     json_array_append_new(cl, json_string("custody"));
     for (int i = 0; i < argc; i++)
-        json_array_append_new(cl, jstr(argv[i]));
+        json_array_append_new(cl, mf_json_text(argv[i]));
     json_object_set_new(c, "command_line", cl);
     char rootreal[PATH_MAX];
-    json_object_set_new(c, "root", jstr(realpath(r->o->root, rootreal) ? rootreal : r->o->root));
+    json_object_set_new(c, "root", mf_json_text(realpath(r->o->root, rootreal) ? rootreal : r->o->root));
     json_object_set_new(c, "mode", json_string(r->live ? "live" : "dead-box"));
     json_t *p = json_object();
-    json_object_set_new(p, "name", jstr(r->prof->name));
+    json_object_set_new(p, "name", mf_json_text(r->prof->name));
     json_object_set_new(p, "sha256", r->prof->sha256_hex[0] ? json_string(r->prof->sha256_hex)
                                                              : json_null());
     json_object_set_new(c, "profile", p);
@@ -508,7 +495,7 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(c, "state", json_string(state));
     json_t *lv = json_object();
     json_object_set_new(lv, "captured", json_boolean(r->live_captured));
-    json_object_set_new(lv, "reason", jstr(r->live_reason));
+    json_object_set_new(lv, "reason", mf_json_text(r->live_reason));
     json_object_set_new(c, "live", lv);
     json_object_set_new(c, "euid", json_integer(geteuid()));
     json_object_set_new(c, "egid", json_integer(getegid()));
@@ -516,7 +503,7 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_t *sg = json_object();
     json_object_set_new(sg, "algorithm", json_string("ed25519"));
     char *pem = sig_key_public_pem(key);
-    json_object_set_new(sg, "public_key", jstr(pem));
+    json_object_set_new(sg, "public_key", mf_json_text(pem));
     free(pem);
     char fp[65] = "";
     sig_key_fingerprint(key, fp, NULL);

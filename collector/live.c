@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "entry.h"
 #include "live_parse.h"
 
 #define CMDLINE_MAX (256u << 10)
@@ -145,27 +146,6 @@ static char *readlink_new(int dirfd, const char *name)
     if (n < 0)
         return NULL;
     return cu_xstrndup(buf, (size_t)n);
-}
-
-/* A string from the host: lossy text, plus key_b64 when it was not UTF-8. */
-static void set_bytes(json_t *o, const char *key, const char *s, size_t n)
-{
-    if (!s) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    if (cu_utf8_valid(s, n)) {
-        json_object_set_new(o, key, json_stringn(s, n));
-        return;
-    }
-    char *l = cu_utf8_lossy(s, n);
-    json_object_set_new(o, key, json_string(l));
-    free(l);
-    char *b = cu_base64_encode((const unsigned char *)s, n);
-    char k[64];
-    snprintf(k, sizeof k, "%s_b64", key);
-    json_object_set_new(o, k, json_string(b));
-    free(b);
 }
 
 static json_t *time_json(const struct timespec *ts)
@@ -400,7 +380,7 @@ static long scan_fds(struct live *l, int pfd, int pid, const char *comm)
         }
         json_t *f = json_object();
         json_object_set_new(f, "fd", json_integer(atol(de->d_name)));
-        set_bytes(f, "target", target, (size_t)n);
+        mf_json_set_bytes(f, "target", target, (size_t)n);
         int deleted = n > 10 && !strcmp(target + n - 10, " (deleted)") && target[0] == '/';
         json_object_set_new(f, "deleted", json_boolean(deleted));
         json_array_append_new(fds, f);
@@ -459,7 +439,7 @@ static json_t *one_process(struct live *l, int pid)
         json_object_set_new(o, "vsz", json_integer((json_int_t)f[20]));
         json_object_set_new(o, "rss", json_integer((json_int_t)(f[21] * (unsigned long long)l->page)));
     }
-    set_bytes(o, "comm", comm, strlen(comm));
+    mf_json_set_bytes(o, "comm", comm, strlen(comm));
     char *status = slurp(pfd, "status", 65536, NULL, NULL);
     status_ids(status, "\nUid:", o, "uid", "euid", l, 1);
     status_ids(status, "\nGid:", o, "gid", "egid", l, 0);
@@ -483,7 +463,7 @@ static json_t *one_process(struct live *l, int pid)
         deleted = n > 10 && !strcmp(exe + n - 10, " (deleted)");
         memfd = !strncmp(exe, "/memfd:", 7);
     }
-    set_bytes(o, "exe", exe, exe ? strlen(exe) : 0);
+    mf_json_set_bytes(o, "exe", exe, exe ? strlen(exe) : 0);
     json_object_set_new(o, "exe_deleted", json_boolean(deleted || memfd));
     int efd = exe ? openat(pfd, "exe", O_RDONLY | O_CLOEXEC) : -1;
     const char *sha = efd >= 0 ? exe_sha256(l, efd) : NULL;
@@ -506,8 +486,8 @@ static json_t *one_process(struct live *l, int pid)
         close(efd);
     free(exe);
     char *cwd = readlink_new(pfd, "cwd"), *root = readlink_new(pfd, "root");
-    set_bytes(o, "cwd", cwd, cwd ? strlen(cwd) : 0);
-    set_bytes(o, "root", root, root ? strlen(root) : 0);
+    mf_json_set_bytes(o, "cwd", cwd, cwd ? strlen(cwd) : 0);
+    mf_json_set_bytes(o, "root", root, root ? strlen(root) : 0);
     free(cwd);
     free(root);
     long nfd = scan_fds(l, pfd, pid, comm);
@@ -649,7 +629,7 @@ static json_t *lines_of(int dirfd, const char *name, size_t cap)
     char *save = NULL;
     for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         json_t *o = json_object();
-        set_bytes(o, "l", line, strlen(line));
+        mf_json_set_bytes(o, "l", line, strlen(line));
         json_array_append(a, json_object_get(o, "l"));
         json_decref(o);
     }
@@ -796,7 +776,7 @@ static json_t *text_or_null(int dirfd, const char *name, size_t cap)
     while (n && (t[n - 1] == '\n' || t[n - 1] == '\0'))
         t[--n] = '\0';
     json_t *o = json_object();
-    set_bytes(o, "v", t, n);
+    mf_json_set_bytes(o, "v", t, n);
     json_t *r = json_incref(json_object_get(o, "v"));
     json_decref(o);
     free(t);

@@ -369,6 +369,26 @@ int rd_file(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st
     return finish_member(c, e, fatal);
 }
 
+/* Header from st with `want` content bytes, then the copy loop from fd (whole: never cut). */
+static int archive_fd(struct rd_ctx *c, int fd, const struct stat *st, const char *member,
+                      size_t member_len, uint64_t want, int whole, struct mf_entry *e,
+                      struct cu_err *fatal)
+{
+    struct archive_entry *ae = header_for(c, st, member, member_len, want);
+    int hr = oa_header(c->oa, ae, fatal);
+    archive_entry_free(ae);
+    if (hr != 0)
+        return -1;
+    e->member = member;
+    e->member_len = member_len;
+    dg_set_begin(c->dg, NULL);
+    if (copy_loop(c, fd, want, whole, e, fatal) != 0)
+        return -1;
+    if (e->flags & (MF_F_INTERRUPTED | MF_F_OUTPUT_FULL))
+        e->status = MF_PARTIAL;
+    return finish_member(c, e, fatal);
+}
+
 int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struct mf_entry *e,
           struct cu_err *fatal)
 {
@@ -378,18 +398,8 @@ int rd_fd(struct rd_ctx *c, int fd, const char *member, size_t member_len, struc
         entry_error(c, e, errno, "fstat: %s", strerror(errno));
         return 0;
     }
-    struct archive_entry *ae = header_for(c, &st, member, member_len, (uint64_t)st.st_size);
-    int hr = oa_header(c->oa, ae, fatal);
-    archive_entry_free(ae);
-    if (hr != 0)
-        return -1;
-    e->member = member;
-    e->member_len = member_len;
-    dg_set_begin(c->dg, NULL);
     /* the tool's own files are always written whole */
-    if (copy_loop(c, fd, (uint64_t)st.st_size, 1, e, fatal) != 0)
-        return -1;
-    return finish_member(c, e, fatal);
+    return archive_fd(c, fd, &st, member, member_len, (uint64_t)st.st_size, 1, e, fatal);
 }
 
 int rd_stream(struct rd_ctx *c, int fd, const char *member, uint64_t cap, struct mf_entry *e,
@@ -408,19 +418,7 @@ int rd_stream(struct rd_ctx *c, int fd, const char *member, uint64_t cap, struct
         e->flags |= MF_F_TRUNCATED;
         e->status = MF_PARTIAL;
     }
-    struct archive_entry *ae = header_for(c, &st, member, strlen(member), want);
-    int hr = oa_header(c->oa, ae, fatal);
-    archive_entry_free(ae);
-    if (hr != 0)
-        return -1;
-    e->member = member;
-    e->member_len = strlen(member);
-    dg_set_begin(c->dg, NULL);
-    if (copy_loop(c, fd, want, 0, e, fatal) != 0)
-        return -1;
-    if (e->flags & (MF_F_INTERRUPTED | MF_F_OUTPUT_FULL))
-        e->status = MF_PARTIAL;
-    return finish_member(c, e, fatal);
+    return archive_fd(c, fd, &st, member, strlen(member), want, 0, e, fatal);
 }
 
 int rd_readlink(struct rd_ctx *c, int dirfd, const char *name, const struct stat *st,

@@ -42,8 +42,7 @@ const char *mf_type_name(uint32_t mode)
     }
 }
 
-/* Set key to the bytes as a string; when they are not UTF-8, also key_b64. */
-static void set_bytes(json_t *o, const char *key, const char *s, size_t n)
+void mf_json_set_bytes(json_t *o, const char *key, const char *s, size_t n)
 {
     if (!s) {
         json_object_set_new(o, key, json_null());
@@ -77,7 +76,7 @@ static json_t *int_or_null(int have, uint64_t v)
     return have ? json_integer((json_int_t)v) : json_null();
 }
 
-static json_t *str_or_null(const char *s)
+json_t *mf_json_text(const char *s)
 {
     if (!s)
         return json_null();
@@ -93,8 +92,8 @@ static json_t *str_or_null(const char *s)
 int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
 {
     json_t *o = json_object();
-    set_bytes(o, "path", e->path, e->path_len);
-    set_bytes(o, "member", e->member, e->member_len);
+    mf_json_set_bytes(o, "path", e->path, e->path_len);
+    mf_json_set_bytes(o, "member", e->member, e->member_len);
     json_object_set_new(o, "type", json_string(e->type));
     int st = e->have_stat;
     json_object_set_new(o, "size", int_or_null(st, e->size));
@@ -108,8 +107,8 @@ int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
     }
     json_object_set_new(o, "uid", int_or_null(st, e->uid));
     json_object_set_new(o, "gid", int_or_null(st, e->gid));
-    json_object_set_new(o, "user", str_or_null(st ? e->user : NULL));
-    json_object_set_new(o, "group", str_or_null(st ? e->group : NULL));
+    json_object_set_new(o, "user", mf_json_text(st ? e->user : NULL));
+    json_object_set_new(o, "group", mf_json_text(st ? e->group : NULL));
     json_object_set_new(o, "inode", int_or_null(st, e->inode));
     json_object_set_new(o, "device", int_or_null(st, e->device));
     json_object_set_new(o, "nlink", int_or_null(st, e->nlink));
@@ -117,7 +116,7 @@ int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
     json_object_set_new(o, "mtime", time_or_null(st, &e->mtime));
     json_object_set_new(o, "ctime", time_or_null(st, &e->ctime));
     json_object_set_new(o, "btime", time_or_null(st && e->have_btime, &e->btime));
-    set_bytes(o, "link_target", e->link_target, e->link_target_len);
+    mf_json_set_bytes(o, "link_target", e->link_target, e->link_target_len);
     for (int a = 0; a < DG_COUNT; a++) {
         if (a != DG_SHA256 && !e->digests[a][0])
             continue;
@@ -127,7 +126,7 @@ int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
     }
     json_t *rules = json_array();
     for (size_t i = 0; i < e->n_rules; i++)
-        json_array_append_new(rules, str_or_null(e->rules[i]));
+        json_array_append_new(rules, mf_json_text(e->rules[i]));
     json_object_set_new(o, "rules", rules);
     json_t *flags = json_array();
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
@@ -139,7 +138,7 @@ int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
         json_t *er = json_object();
         json_object_set_new(er, "errno", e->err_errno > 0 ? json_string(cu_errno_name(e->err_errno))
                                                           : json_null());
-        json_object_set_new(er, "message", str_or_null(e->err_msg ? e->err_msg : "error"));
+        json_object_set_new(er, "message", mf_json_text(e->err_msg ? e->err_msg : "error"));
         json_object_set_new(o, "error", er);
     } else {
         json_object_set_new(o, "error", json_null());

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "digest.h"
 #include "util.h"
 
@@ -67,6 +69,13 @@ void mf_entry_init(struct mf_entry *e);
 const char *mf_status_name(enum mf_status s);
 /* Append the entry as one line of compact JSON (no newline) to out. -1 if the cap is hit. */
 int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out);
+/* The manifest's convention for bytes from the host: o[key] is the text (U+FFFD for bytes
+ * that are not UTF-8) and, only when it was not UTF-8, o[key_b64] holds the exact bytes.
+ * s NULL sets null. Used for entries and for the live documents alike. */
+void mf_json_set_bytes(json_t *o, const char *key, const char *s, size_t n);
+/* A JSON string of s, lossy when s is not UTF-8; null for NULL. */
+json_t *mf_json_text(const char *s);
+
 /* The entry's type name for a st_mode. */
 const char *mf_type_name(uint32_t mode);
 
