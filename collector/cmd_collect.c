@@ -215,7 +215,11 @@ static int journal_entry(struct run *r, struct mf_entry *e, int sync)
             if (mf_journal_append(r->journal, r->line.data, r->line.len, 1, &err) == 0)
                 return 0;
         }
+        /* The manifest is built from the journal: an item it cannot record must not be
+         * archived silently. Stop here; the journal so far and the archive stay. */
         clog_printf(r->log, CLOG_ERROR, "%s", err.msg);
+        r->fatal = 1;
+        cu_err_set(&r->fatal_err, err.errnum, "%s", err.msg);
         return -1;
     }
     /* Keep the reserve large enough to finalise what the journal now holds. */
