@@ -64,7 +64,7 @@ struct opts {
     const char *hash, *compress;
     const char *include[MAX_PATTERNS], *exclude[MAX_PATTERNS], *set[MAX_PATTERNS];
     size_t n_include, n_exclude, n_set;
-    int xdev, quiet, no_live, environ, open_file_content;
+    int xdev, quiet, no_live, environ, open_file_content, dry_run;
 };
 
 struct run {
@@ -102,6 +102,7 @@ static void usage(FILE *f)
         "                       [--sign-key FILE [--passphrase-file FILE]]\n"
         "                       [--hash sha256[,sha1][,md5]] [--compress zstd|gzip|none]\n"
         "                       [--xdev] [--quiet] [--no-live] [--environ] [--open-file-content]\n"
+        "                       [--dry-run]\n"
         "\n"
         "Collects the files the profile selects under --root (default /) into one pax archive\n"
         "<host>-<UTC stamp>[-<case>].tar.zst in --out (default .), every member hashed in the\n"
@@ -113,6 +114,8 @@ static void usage(FILE *f)
         "processes, sockets, network, users, kernel and open files from /proc into live/;\n"
         "--no-live skips that, --environ adds process environments (secrets!),\n"
         "--open-file-content collects deleted files that processes still hold open.\n"
+        "--dry-run prints the plan (action, size, rules, path per selected item; totals) and\n"
+        "writes nothing.\n"
         "\n"
         "exit codes: 0 complete without evidence errors; 1 complete, with evidence errors\n"
         "            listed in the manifest; 2 usage or fatal error before anything was\n"
@@ -122,7 +125,7 @@ static void usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES };
+    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES, O_DRYRUN };
     static const struct option lo[] = {
         {"root", required_argument, 0, 'r'},     {"out", required_argument, 0, 'o'},
         {"profile", required_argument, 0, 'p'},  {"include", required_argument, 0, 'i'},
@@ -134,6 +137,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"xdev", no_argument, 0, O_XDEV},        {"quiet", no_argument, 0, 'q'},
         {"no-live", no_argument, 0, O_NOLIVE},   {"environ", no_argument, 0, O_ENVIRON},
         {"open-file-content", no_argument, 0, O_OPENFILES},
+        {"dry-run", no_argument, 0, O_DRYRUN},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -172,6 +176,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case O_NOLIVE: o->no_live = 1; break;
         case O_ENVIRON: o->environ = 1; break;
         case O_OPENFILES: o->open_file_content = 1; break;
+        case O_DRYRUN: o->dry_run = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
@@ -260,7 +265,8 @@ static int visit(void *ctx, const struct walk_item *it)
         journal_entry(r, &e, 0);
         return stop_requested ? -1 : 0;
     }
-    if (!prof_select(r->prof, it->path, it->path_len, it->st, &r->match))
+    if (!prof_select(r->prof, it->path, it->path_len, it->st, it->have_btime ? &it->btime : NULL,
+                     &r->match))
         return stop_requested ? -1 : 0;
     const char **ids = rule_scratch(r, r->match.n);
     for (size_t i = 0; i < r->match.n; i++)
@@ -405,6 +411,59 @@ static void capture_live(struct run *r)
         r->live_reason = "stopped before it finished";
     }
     r->live_captured = 1;
+}
+
+/* --dry-run: what the walk selects, one line each, and totals; nothing is written. */
+struct plan {
+    struct run *r;
+    uint64_t items, collect, bytes;
+};
+
+static int plan_visit(void *ctx, const struct walk_item *it)
+{
+    struct plan *pl = ctx;
+    struct run *r = pl->r;
+    if (it->open_errno) {
+        printf("error\t-\t-\t");
+        cu_fput_escaped(stdout, it->path, it->path_len);
+        printf("\t%s\n", strerror(it->open_errno));
+        return 0;
+    }
+    if (!prof_select(r->prof, it->path, it->path_len, it->st, it->have_btime ? &it->btime : NULL,
+                     &r->match))
+        return stop_requested ? -1 : 0;
+    mode_t t = it->st->st_mode & S_IFMT;
+    int content = r->match.action == PROF_ACTION_COLLECT && t == S_IFREG;
+    uint64_t size = (uint64_t)it->st->st_size;
+    if (content && r->match.max_file_bytes && size > r->match.max_file_bytes)
+        size = r->match.max_file_bytes;
+    pl->items++;
+    if (content) {
+        pl->collect++;
+        pl->bytes += size;
+    }
+    printf("%s\t%llu\t", content ? "collect" : t == S_IFLNK && r->match.action == PROF_ACTION_COLLECT
+                                                  ? "link" : "metadata",
+           (unsigned long long)(content ? size : 0));
+    for (size_t i = 0; i < r->match.n; i++)
+        printf("%s%s", i ? "," : "", r->prof->rules[r->match.rule_idx[i]].id);
+    putchar('\t');
+    cu_fput_escaped(stdout, it->path, it->path_len);
+    putchar('\n');
+    return stop_requested ? -1 : 0;
+}
+
+static int dry_run(struct run *r)
+{
+    struct plan pl = {r, 0, 0, 0};
+    struct walk_opts wo = {r->prof, r->o->xdev, 0, 0, 0, NULL, &stop_requested};
+    printf("# action\tbytes\trules\tpath\n");
+    walk_tree(r->rootfd, &wo, plan_visit, &pl);
+    printf("# %llu items selected, %llu files to collect, %llu bytes%s\n",
+           (unsigned long long)pl.items, (unsigned long long)pl.collect,
+           (unsigned long long)pl.bytes,
+           r->live && r->prof->live && !r->o->no_live ? "; live capture would run first" : "");
+    return EXIT_OK;
 }
 
 static char *self_sha256(void)
@@ -594,6 +653,9 @@ int cmd_collect(int argc, char **argv)
         goto out;
     }
     r.live = !strcmp(rootreal, "/");
+    struct stat outst, rootst;
+    if (o.dry_run)
+        goto load_profile; /* nothing is written: no output directory to check */
     if (mkdir(o.out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "custody collect: --out %s: %s\n", o.out, strerror(errno));
         goto out;
@@ -602,7 +664,6 @@ int cmd_collect(int argc, char **argv)
         fprintf(stderr, "custody collect: --out %s: %s\n", o.out, strerror(errno));
         goto out;
     }
-    struct stat outst, rootst;
     if (stat(outreal, &outst) != 0 || !S_ISDIR(outst.st_mode) || fstat(r.rootfd, &rootst) != 0) {
         fprintf(stderr, "custody collect: --out %s is not a directory\n", o.out);
         goto out;
@@ -613,6 +674,7 @@ int cmd_collect(int argc, char **argv)
         goto out;
     }
 
+load_profile:
     r.acct = acct_load(r.rootfd);
     size_t n_homes;
     const char *const *homes = acct_homes(r.acct, &n_homes);
@@ -644,6 +706,10 @@ int cmd_collect(int argc, char **argv)
             goto out;
         }
 
+    if (o.dry_run) {
+        ret = dry_run(&r);
+        goto out;
+    }
     if (o.sign_key) {
         key = load_key(&o, &err);
         if (!key) {

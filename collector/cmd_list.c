@@ -18,24 +18,6 @@ static void usage(FILE *f)
                "exit codes: 0 listed; 2 usage error, unreadable input or no manifest\n");
 }
 
-static void print_escaped(const char *s, size_t n)
-{
-    int utf8 = cu_utf8_valid(s, n);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c == '\\')
-            fputs("\\\\", stdout);
-        else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80))
-            printf("\\x%02x", c);
-        else
-            putchar(c);
-    }
-}
-
 int cmd_list(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -105,11 +87,11 @@ int cmd_list(int argc, char **argv)
         if (json_is_string(b64))
             p = (char *)cu_base64_decode(json_string_value(b64), &n);
         if (p) {
-            print_escaped(p, n);
+            cu_fput_escaped(stdout, p, n);
             free(p);
         } else {
             const char *ps = json_string_value(json_object_get(e, "path"));
-            print_escaped(ps ? ps : "?", ps ? strlen(ps) : 1);
+            cu_fput_escaped(stdout, ps ? ps : "?", ps ? strlen(ps) : 1);
         }
         putchar('\n');
     }

@@ -184,11 +184,68 @@ static int patterns(json_t *arr, const char *field, const char *where, const str
     return 0;
 }
 
+/* "time": {"field": ..., "after": ..., "before": ...}; times may hold ${variables}. */
+static int parse_time(json_t *t, const char *where, const struct prof_env *env, json_t *vars,
+                      struct prof_rule *r, struct cu_err *err)
+{
+    static const char *const keys[] = {"field", "after", "before", NULL};
+    static const char *const fields[] = {"mtime", "ctime", "atime", "btime", "created_or_modified"};
+    if (!t)
+        return 0;
+    char w2[320];
+    snprintf(w2, sizeof w2, "%stime: ", where);
+    if (!json_is_object(t))
+        return cu_err_set(err, 0, "%smust be an object", w2);
+    if (check_keys(t, keys, w2, err) != 0)
+        return -1;
+    const char *f = json_string_value(json_object_get(t, "field"));
+    for (int i = 0; f && i < 5; i++)
+        if (!strcmp(f, fields[i]))
+            r->time_field = (enum prof_time)(PROF_TIME_MTIME + i);
+    if (r->time_field == PROF_TIME_NONE)
+        return cu_err_set(err, 0, "%sfield: one of mtime, ctime, atime, btime, "
+                                  "created_or_modified", w2);
+    static const char *const ends[] = {"after", "before"};
+    for (int b = 0; b < 2; b++) {
+        json_t *v = json_object_get(t, ends[b]);
+        if (!v)
+            continue;
+        struct strvec sv = {0};
+        struct cu_err e2;
+        if (!json_is_string(v))
+            return cu_err_set(err, 0, "%s%s: must be a time string", w2, ends[b]);
+        if (expand(json_string_value(v), env, vars, &sv, &e2) != 0) {
+            sv_free(&sv);
+            return cu_err_set(err, 0, "%s%s: %s", w2, ends[b], e2.msg);
+        }
+        struct timespec ts;
+        int bad = sv.n != 1 || cu_time_parse(sv.v[0], &ts) != 0;
+        if (bad) {
+            cu_err_set(err, 0, "%s%s: '%s' is not a time (YYYY-MM-DD or RFC 3339)", w2, ends[b],
+                       sv.n ? sv.v[0] : "");
+            sv_free(&sv);
+            return -1;
+        }
+        sv_free(&sv);
+        if (b == 0) {
+            r->have_after = 1;
+            r->after = ts;
+        } else {
+            r->have_before = 1;
+            r->before = ts;
+        }
+    }
+    if (!r->have_after && !r->have_before)
+        return cu_err_set(err, 0, "%sgive \"after\", \"before\" or both", w2);
+    return 0;
+}
+
 static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t *vars,
                       struct prof_rule *r, struct cu_err *err)
 {
     static const char *const keys[] = {"id", "description", "include", "exclude", "types",
-                                       "perm_any", "max_file_bytes", "action", NULL};
+                                       "perm_any", "max_file_bytes", "size_min", "size_max",
+                                       "time", "action", NULL};
     char where[300];
     memset(r, 0, sizeof *r);
     if (!json_is_object(o))
@@ -246,6 +303,23 @@ static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t 
             return cu_err_set(err, 0, "%smax_file_bytes: must be a non-negative integer", where);
         r->max_file_bytes = (uint64_t)json_integer_value(mx);
     }
+    static const char *const bounds[] = {"size_min", "size_max"};
+    for (int b = 0; b < 2; b++) {
+        json_t *v = json_object_get(o, bounds[b]);
+        if (!v)
+            continue;
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return cu_err_set(err, 0, "%s%s: must be a non-negative integer", where, bounds[b]);
+        if (b == 0) {
+            r->have_size_min = 1;
+            r->size_min = (uint64_t)json_integer_value(v);
+        } else {
+            r->have_size_max = 1;
+            r->size_max = (uint64_t)json_integer_value(v);
+        }
+    }
+    if (parse_time(json_object_get(o, "time"), where, env, vars, r, err) != 0)
+        return -1;
     json_t *ac = json_object_get(o, "action");
     r->action = PROF_ACTION_COLLECT;
     if (ac) {
@@ -513,8 +587,43 @@ static int any_match(char *const *pats, size_t n, const char *path, size_t len, 
     return 0;
 }
 
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+    if (a->tv_sec != b->tv_sec)
+        return a->tv_sec < b->tv_sec ? -1 : 1;
+    return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+/* Does the rule's time window hold for this item? */
+static int time_ok(const struct prof_rule *r, const struct stat *st, const struct timespec *btime)
+{
+    struct timespec v;
+    switch (r->time_field) {
+    case PROF_TIME_NONE: return 1;
+    case PROF_TIME_MTIME: v = st->st_mtim; break;
+    case PROF_TIME_CTIME: v = st->st_ctim; break;
+    case PROF_TIME_ATIME: v = st->st_atim; break;
+    case PROF_TIME_BTIME:
+        if (!btime)
+            return 0;
+        v = *btime;
+        break;
+    case PROF_TIME_CREATED_OR_MODIFIED:
+        v = st->st_mtim;
+        if (btime && ts_cmp(btime, &v) > 0)
+            v = *btime;
+        break;
+    default: return 0;
+    }
+    if (r->have_after && ts_cmp(&v, &r->after) < 0)
+        return 0;
+    if (r->have_before && ts_cmp(&v, &r->before) >= 0)
+        return 0;
+    return 1;
+}
+
 int prof_select(const struct prof_profile *p, const char *path, size_t len, const struct stat *st,
-                struct prof_match *m)
+                const struct timespec *btime, struct prof_match *m)
 {
     m->n = 0;
     m->action = PROF_ACTION_METADATA;
@@ -532,6 +641,9 @@ int prof_select(const struct prof_profile *p, const char *path, size_t len, cons
         if (!(r->types & tb))
             continue;
         if (r->perm_any && !(st->st_mode & r->perm_any))
+            continue;
+        if ((r->have_size_min && (uint64_t)st->st_size < r->size_min) ||
+            (r->have_size_max && (uint64_t)st->st_size > r->size_max) || !time_ok(r, st, btime))
             continue;
         if (!any_match(r->include, r->n_include, path, len, flags) ||
             any_match(r->exclude, r->n_exclude, path, len, flags))

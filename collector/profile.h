@@ -10,6 +10,9 @@
  *                "types": ["file", "symlink"],   default: every type but dir
  *                "perm_any": "0111",             optional: some of these mode bits set
  *                "max_file_bytes": 268435456,    optional per-file cap on bytes collected
+ *                "size_min": 1, "size_max": 1048576,  optional bounds on the file size
+ *                "time": {"field": "mtime"|"ctime"|"atime"|"btime"|"created_or_modified",
+ *                         "after": "2021-02-25", "before": "..."},  optional window
  *                "action": "collect" | "metadata"} ]}
  * Patterns use glob.h syntax and may hold ${home}, which expands to each home directory
  * listed in the root's /etc/passwd (one pattern per home, duplicates dropped), and
@@ -30,6 +33,11 @@
 #include "util.h"
 
 enum prof_action { PROF_ACTION_COLLECT = 0, PROF_ACTION_METADATA = 1 };
+
+/* Which time a rule's window applies to. CREATED_OR_MODIFIED is the later of btime (when the
+ * file system knows it) and mtime: "created or modified on or after". */
+enum prof_time { PROF_TIME_NONE, PROF_TIME_MTIME, PROF_TIME_CTIME, PROF_TIME_ATIME,
+                 PROF_TIME_BTIME, PROF_TIME_CREATED_OR_MODIFIED };
 
 /* Bits for prof_rule.types. */
 enum prof_type {
@@ -54,6 +62,11 @@ struct prof_rule {
     unsigned perm_any;       /* 0, or mode bits of which at least one must be set */
     uint64_t max_file_bytes; /* 0 = no cap */
     enum prof_action action;
+    int have_size_min, have_size_max;
+    uint64_t size_min, size_max; /* inclusive bounds on st_size */
+    enum prof_time time_field;   /* the window below applies to this time */
+    int have_after, have_before;
+    struct timespec after, before; /* after: on or after; before: strictly before */
 };
 
 struct prof_profile {
@@ -102,10 +115,11 @@ void prof_free(struct prof_profile *p);
 int prof_add_include(struct prof_profile *p, const char *pattern, struct cu_err *err);
 int prof_add_exclude(struct prof_profile *p, const char *pattern, struct cu_err *err);
 
-/* Is the item at path (len bytes, inside the root) with this lstat selected? 1 yes (m is
- * filled), 0 no. Directories are never selected. */
+/* Is the item at path (len bytes, inside the root) with this lstat (and birth time, NULL when
+ * unknown) selected? 1 yes (m is filled), 0 no. Directories are never selected. A rule whose
+ * window needs a birth time that is unknown does not select. */
 int prof_select(const struct prof_profile *p, const char *path, size_t len, const struct stat *st,
-                struct prof_match *m);
+                const struct timespec *btime, struct prof_match *m);
 void prof_match_free(struct prof_match *m);
 
 /* Should the walker descend into directory dir? 1 if some rule could select something

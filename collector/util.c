@@ -432,3 +432,21 @@ int cu_size_parse(const char *s, uint64_t *out)
     *out = (uint64_t)v << shift;
     return 0;
 }
+
+void cu_fput_escaped(FILE *f, const char *s, size_t n)
+{
+    int utf8 = cu_utf8_valid(s, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c == '\\')
+            fputs("\\\\", f);
+        else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80))
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+}

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define CU_ERR_MSG_MAX 512
@@ -79,6 +80,10 @@ char *cu_base64_encode(const unsigned char *data, size_t n);
 unsigned char *cu_base64_decode(const char *s, size_t *outlen);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cu_hex(const unsigned char *data, size_t n, char *out);
+
+/* Print n bytes of a name so that it cannot forge a line: \n, \t, \\ escaped, other control
+ * bytes and (in a name that is not UTF-8) bytes >= 0x80 as \xHH. */
+void cu_fput_escaped(FILE *f, const char *s, size_t n);
 
 /* Parse a size such as "4000M", "64K", "2G", "123" (binary units). 0 ok, -1 bad. */
 int cu_size_parse(const char *s, uint64_t *out);

@@ -21,7 +21,7 @@ static struct stat st_of(mode_t mode)
 static int sel(const struct prof_profile *p, const char *path, mode_t mode, struct prof_match *m)
 {
     struct stat st = st_of(mode);
-    return prof_select(p, path, strlen(path), &st, m);
+    return prof_select(p, path, strlen(path), &st, NULL, m);
 }
 
 static int has_rule(const struct prof_profile *p, const struct prof_match *m, const char *id)
@@ -172,6 +172,43 @@ int main(void)
     struct prof_env env2 = {NULL, 0, set, 1};
     CHECK(prof_load_buffer("t", json, strlen(json), &env2, &p, &err) == 0);
     CHECK(!sel(p, "/srv/x", S_IFREG | 0644, &m) && sel(p, "/opt/x", S_IFREG | 0644, &m));
+    prof_free(p);
+    prof_match_free(&m);
+
+    /* size bounds and time windows: the ProxyLogon guidance, "*.zip, *.rar, *.7z, *.dmp
+     * created or modified on or after 2021-02-25", with --set since= */
+    const char *tw = "{\"name\":\"t\",\"case_insensitive\":true,\"variables\":{\"since\":\"2021-02-25\"},"
+                     "\"rules\":[{\"id\":\"arch\",\"include\":[\"/**/*.zip\",\"/**/*.7z\",\"/**/*.dmp\"],"
+                     "\"types\":[\"file\"],\"size_min\":1,\"size_max\":1000,"
+                     "\"time\":{\"field\":\"created_or_modified\",\"after\":\"${since}\"}},"
+                     "{\"id\":\"old\",\"include\":[\"/old/*\"],"
+                     "\"time\":{\"field\":\"btime\",\"before\":\"2020-01-01T00:00:00Z\"}}]}";
+    CHECK(prof_load_buffer("t", tw, strlen(tw), &env, &p, &err) == 0);
+    struct stat st = st_of(S_IFREG | 0644);
+    st.st_size = 10;
+    st.st_mtim.tv_sec = 1614211200; /* exactly 2021-02-25T00:00:00Z: on or after */
+    CHECK(prof_select(p, "/inetpub/X.ZIP", 14, &st, NULL, &m) == 1);
+    st.st_mtim.tv_sec = 1614211199; /* one second before */
+    CHECK(prof_select(p, "/inetpub/X.ZIP", 14, &st, NULL, &m) == 0);
+    struct timespec bt = {1614300000, 0}; /* created after, modified before: selected */
+    CHECK(prof_select(p, "/inetpub/X.ZIP", 14, &st, &bt, &m) == 1);
+    st.st_mtim.tv_sec = 1700000000;
+    st.st_size = 0;
+    CHECK(prof_select(p, "/a.7z", 5, &st, NULL, &m) == 0); /* below size_min */
+    st.st_size = 1001;
+    CHECK(prof_select(p, "/a.7z", 5, &st, NULL, &m) == 0); /* above size_max */
+    st.st_size = 1000;
+    CHECK(prof_select(p, "/a.dmp", 6, &st, NULL, &m) == 1);
+    /* a btime window with no btime known does not select; with one before the bound it does */
+    CHECK(prof_select(p, "/old/f", 6, &st, NULL, &m) == 0);
+    struct timespec oldbt = {1500000000, 0};
+    CHECK(prof_select(p, "/old/f", 6, &st, &oldbt, &m) == 1);
+    prof_free(p);
+    const char *set2[] = {"since=2023-01-01"};
+    struct prof_env env3 = {NULL, 0, set2, 1};
+    CHECK(prof_load_buffer("t", tw, strlen(tw), &env3, &p, &err) == 0);
+    st.st_mtim.tv_sec = 1614211200;
+    CHECK(prof_select(p, "/x.zip", 6, &st, NULL, &m) == 0); /* --set moved the window */
     prof_free(p);
     prof_match_free(&m);
 
