@@ -67,6 +67,14 @@ else
     echo "SKIP: this file system reports no birth time: the created_or_modified check did not run"
 fi
 
+# The embedded pre-rebuild profile: content of logs and configuration, metadata of everything.
+F=$W/fixture
+make_fixture "$F"
+"$CUSTODY" collect --root "$F" --profile pre-rebuild --dry-run > "$W/plan-pr"
+check "pre-rebuild: /etc/hosts is collected" grep -qP '^collect\t[0-9]+\tconfiguration,inventory\t/etc/hosts$' "$W/plan-pr"
+check "pre-rebuild: /usr/bin/ls is recorded as metadata" grep -qP '^metadata\t0\tinventory\t/usr/bin/ls$' "$W/plan-pr"
+check "pre-rebuild: a home dot-file is collected" grep -qP '^collect\t[0-9]+\thome-dotfiles,inventory\t/home/alice/.bash_history$' "$W/plan-pr"
+
 printf '{"name": "x",\n "rules": [\n  {"id": "a", "include": ["/a"],, }\n ]}\n' > "$W/broken.json"
 set +e
 "$CUSTODY" collect --root "$R" --profile "$W/broken.json" --dry-run > /dev/null 2> "$W/broken.err"; brc=$?
