@@ -61,16 +61,6 @@ void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)
         fprintf(stderr, "custody: %s%s\n", lvl == CLOG_INFO ? "" : lvl == CLOG_WARN ? "warning: " : "error: ", msg);
 }
 
-void clog_console(struct clog *l, const char *fmt, ...)
-{
-    if (l && l->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
 void clog_close_file(struct clog *l)
 {
     if (l && l->fd >= 0) {

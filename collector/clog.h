@@ -17,8 +17,6 @@ enum clog_level { CLOG_INFO, CLOG_WARN, CLOG_ERROR };
 int clog_open(struct clog **out, const char *path, int quiet, struct cu_err *err);
 void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* A message for the terminal only (not the file): progress and the like. */
-void clog_console(struct clog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Close the file; further lines go to stderr only. NULL is a no-op. */
 void clog_close_file(struct clog *l);
 void clog_free(struct clog *l);

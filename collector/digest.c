@@ -47,11 +47,6 @@ void dg_set_free(struct dg_set *s)
     free(s);
 }
 
-unsigned dg_set_mask(const struct dg_set *s)
-{
-    return s->mask;
-}
-
 int dg_set_begin(struct dg_set *s, struct cu_err *err)
 {
     for (int a = 0; a < DG_COUNT; a++)

@@ -23,7 +23,6 @@ struct dg_set;
 /* mask: bit (1 << DG_x) for each algorithm wanted. */
 struct dg_set *dg_set_new(unsigned mask, struct cu_err *err);
 void dg_set_free(struct dg_set *s);
-unsigned dg_set_mask(const struct dg_set *s);
 int dg_set_begin(struct dg_set *s, struct cu_err *err);
 int dg_set_update(struct dg_set *s, const void *data, size_t n);
 /* Finish: hex[a] gets the lower-case hex digest of each requested algorithm, "" otherwise. */

@@ -19,7 +19,6 @@ struct oa_writer {
     enum oa_compress comp;
     int fd;
     EVP_MD_CTX *sha;
-    uint64_t written;
     int out_full;
     int write_errno;
     int reserve_fd;
@@ -71,7 +70,6 @@ static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t
             return -1;
         }
         EVP_DigestUpdate(w->sha, p, (size_t)r);
-        w->written += (uint64_t)r;
         p += r;
         left -= (size_t)r;
     }
@@ -238,17 +236,8 @@ int oa_room_for(struct oa_writer *w, uint64_t bytes)
     return avail >= bytes + (64u << 10) ? 0 : -1;
 }
 
-uint64_t oa_reserve_size(const struct oa_writer *w)
-{
-    return w->reserve_bytes;
-}
-
 int oa_output_full(const struct oa_writer *w)
 {
     return w->out_full;
 }
 
-uint64_t oa_bytes_written(const struct oa_writer *w)
-{
-    return w->written;
-}

@@ -53,7 +53,5 @@ void oa_reserve_release(struct oa_writer *w, int full);
 /* 0 if a member of `bytes` content bytes surely fits on the output device now. Only an
  * uncompressed archive can know; compressed ones rely on the reserve and answer 0. */
 int oa_room_for(struct oa_writer *w, uint64_t bytes);
-uint64_t oa_reserve_size(const struct oa_writer *w);
-uint64_t oa_bytes_written(const struct oa_writer *w);
 
 #endif

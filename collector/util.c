@@ -21,14 +21,6 @@ int cu_err_set(struct cu_err *err, int errnum, const char *fmt, ...)
     return -1;
 }
 
-void cu_err_clear(struct cu_err *err)
-{
-    if (err) {
-        err->errnum = 0;
-        err->msg[0] = '\0';
-    }
-}
-
 const char *cu_errno_name(int errnum)
 {
     const char *s = strerrorname_np(errnum);

@@ -31,7 +31,6 @@ struct cu_err {
 /* Fill err (if not NULL) and return -1, so callers can write `return cu_err_set(...)`. */
 int cu_err_set(struct cu_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cu_err_clear(struct cu_err *err);
 /* Symbolic errno name ("ENOENT"); "E?" for unknown values. Never NULL. */
 const char *cu_errno_name(int errnum);
 
