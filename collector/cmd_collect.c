@@ -38,6 +38,7 @@
 #include "outarc.h"
 #include "profile.h"
 #include "reader.h"
+#include "scan.h"
 #include "sign.h"
 #include "verbs.h"
 #include "walk.h"
@@ -91,6 +92,10 @@ struct run {
     int findings_fd;       /* findings as JSON lines, beside the journal */
     int live_captured;
     const char *live_reason; /* why live capture did not run, or NULL */
+    struct scan *scan;       /* the profile's content tests */
+    uint64_t *rule_used;     /* bytes collected per rule, for max_total_bytes */
+    const char *cur_path;    /* the item being read, for findings */
+    char reason[256];        /* storage for an entry's skip reason */
 };
 
 static void usage(FILE *f)
@@ -245,6 +250,64 @@ static int member_name(struct run *r, const char *sub, const char *path, size_t 
     return cu_buf_printf(&r->member, "%s/%s", r->stem, sub) || cu_buf_append(&r->member, path, len);
 }
 
+/* Per-rule total caps: may a file of want bytes still be collected? It may when one of the
+ * matching rules that collect has no total cap or room for it. Otherwise the reason names
+ * the cap that left it out. */
+static int budget_ok(struct run *r, uint64_t want, char *reason, size_t rsz)
+{
+    const struct prof_rule *full = NULL;
+    for (size_t i = 0; i < r->match.n; i++) {
+        size_t k = r->match.rule_idx[i];
+        const struct prof_rule *ru = &r->prof->rules[k];
+        if (ru->action == PROF_ACTION_METADATA)
+            continue;
+        if (!ru->max_total_bytes || r->rule_used[k] + want <= ru->max_total_bytes)
+            return 1;
+        full = ru;
+    }
+    if (!full)
+        return 1;
+    snprintf(reason, rsz, "rule-total-cap: rule '%.100s' has collected %llu of its max_total_bytes "
+             "%llu; this file needs %llu", full->id,
+             (unsigned long long)r->rule_used[full - r->prof->rules],
+             (unsigned long long)full->max_total_bytes, (unsigned long long)want);
+    return 0;
+}
+
+static void budget_charge(struct run *r, uint64_t bytes)
+{
+    for (size_t i = 0; i < r->match.n; i++) {
+        size_t k = r->match.rule_idx[i];
+        if (r->prof->rules[k].action != PROF_ACTION_METADATA)
+            r->rule_used[k] += bytes;
+    }
+}
+
+static int add_finding(struct run *r, const char *rule, const char *path, long line,
+                       const char *description, const char *excerpt);
+
+static void scan_finding(void *ctx, const struct prof_rule *rule, long line, const char *excerpt,
+                         const char *description)
+{
+    struct run *r = ctx;
+    add_finding(r, rule->id, r->cur_path, line, description, excerpt);
+}
+
+/* Findings of the matching rules that report without content tests (flag, "finding"). */
+static void select_findings(struct run *r, const char *path)
+{
+    for (size_t i = 0; i < r->match.n; i++) {
+        const struct prof_rule *ru = &r->prof->rules[r->match.rule_idx[i]];
+        if (ru->finding && !PROF_RULE_TESTS(ru))
+            add_finding(r, ru->id, path, 0, ru->description, NULL);
+    }
+}
+
+static void scan_tap(void *ctx, const void *buf, size_t n)
+{
+    scan_feed(ctx, buf, n);
+}
+
 static int visit(void *ctx, const struct walk_item *it)
 {
     struct run *r = ctx;
@@ -274,16 +337,38 @@ static int visit(void *ctx, const struct walk_item *it)
     e.rules = ids;
     e.n_rules = r->match.n;
     rd_entry_stat(&r->rd, &e, it->st, it->have_btime, &it->btime);
+    e.btime_source = it->btime_source;
+    e.time_used = r->match.time_used;
     int rc = 0;
     mode_t t = it->st->st_mode & S_IFMT;
-    if (r->match.action == PROF_ACTION_COLLECT && (t == S_IFREG || t == S_IFLNK)) {
+    uint64_t want = (uint64_t)it->st->st_size;
+    if (r->match.max_file_bytes && want > r->match.max_file_bytes)
+        want = r->match.max_file_bytes;
+    int collect = r->match.action == PROF_ACTION_COLLECT && (t == S_IFREG || t == S_IFLNK);
+    if (collect && t == S_IFREG && !budget_ok(r, want, r->reason, sizeof r->reason)) {
+        collect = 0;
+        e.status = MF_SKIPPED;
+        e.reason = r->reason;
+    }
+    select_findings(r, it->path);
+    if (collect) {
         if (member_name(r, "fs", it->path, it->path_len) != 0) {
             e.status = MF_ERROR;
             e.err_errno = ENAMETOOLONG;
             e.err_msg = "member name too long";
         } else if (t == S_IFREG) {
+            int scanning = scan_begin(r->scan, &r->match, scan_finding, r);
+            r->cur_path = it->path;
+            if (scanning) {
+                r->rd.tap = scan_tap;
+                r->rd.tap_ctx = r->scan;
+            }
             rc = rd_file(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
                          r->match.max_file_bytes, &e, &r->fatal_err);
+            r->rd.tap = NULL;
+            if (scanning && rc == 0)
+                scan_end(r->scan, (const char(*)[DG_HEX_MAX])e.digests, e.have_digests);
+            budget_charge(r, e.collected_bytes);
         } else {
             rc = rd_symlink(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
                             &e, &r->fatal_err);
@@ -437,13 +522,17 @@ static int plan_visit(void *ctx, const struct walk_item *it)
     uint64_t size = (uint64_t)it->st->st_size;
     if (content && r->match.max_file_bytes && size > r->match.max_file_bytes)
         size = r->match.max_file_bytes;
+    int skipped = content && !budget_ok(r, size, r->reason, sizeof r->reason);
+    if (skipped)
+        content = 0;
     pl->items++;
     if (content) {
         pl->collect++;
         pl->bytes += size;
+        budget_charge(r, size);
     }
-    printf("%s\t%llu\t", content ? "collect" : t == S_IFLNK && r->match.action == PROF_ACTION_COLLECT
-                                                  ? "link" : "metadata",
+    printf("%s\t%llu\t", skipped ? "skipped" : content ? "collect"
+                        : t == S_IFLNK && r->match.action == PROF_ACTION_COLLECT ? "link" : "metadata",
            (unsigned long long)(content ? size : 0));
     for (size_t i = 0; i < r->match.n; i++)
         printf("%s%s", i ? "," : "", r->prof->rules[r->match.rule_idx[i]].id);
@@ -548,6 +637,10 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(p, "name", mf_json_text(r->prof->name));
     json_object_set_new(p, "sha256", r->prof->sha256_hex[0] ? json_string(r->prof->sha256_hex)
                                                              : json_null());
+    json_t *inc = json_array();
+    for (size_t i = 0; i < r->prof->n_included; i++)
+        json_array_append_new(inc, mf_json_text(r->prof->included[i]));
+    json_object_set_new(p, "includes", inc);
     json_object_set_new(c, "profile", p);
     json_t *ha = json_array();
     for (int a = 0; a < DG_COUNT; a++)
@@ -695,6 +788,8 @@ load_profile:
         fprintf(stderr, "custody collect: profile: %s\n", err.msg);
         goto out;
     }
+    r.rule_used = cu_xcalloc(r.prof->n_rules + o.n_include + 1, sizeof *r.rule_used);
+    hash_mask |= r.prof->digest_mask; /* known-hash lists need their algorithms */
     for (size_t i = 0; i < o.n_include; i++)
         if (prof_add_include(r.prof, o.include[i], &err) != 0) {
             fprintf(stderr, "custody collect: --include %s: %s\n", o.include[i], err.msg);
@@ -705,6 +800,7 @@ load_profile:
             fprintf(stderr, "custody collect: --exclude %s: %s\n", o.exclude[i], err.msg);
             goto out;
         }
+    r.scan = scan_new(r.prof); /* after the rules are final: it points into them */
 
     if (o.dry_run) {
         ret = dry_run(&r);
@@ -976,6 +1072,8 @@ out:
     clog_free(r.log);
     sig_key_free(key);
     prof_match_free(&r.match);
+    scan_free(r.scan);
+    free(r.rule_used);
     prof_free(r.prof);
     acct_free(r.acct);
     mf_summary_free(&r.sum);

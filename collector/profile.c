@@ -5,6 +5,8 @@
  */
 #include "profile.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -219,6 +221,10 @@ static int parse_time(json_t *t, const char *where, const struct prof_env *env, 
             return cu_err_set(err, 0, "%s%s: %s", w2, ends[b], e2.msg);
         }
         struct timespec ts;
+        if (sv.n == 1 && !sv.v[0][0]) { /* an empty variable: this end is not set */
+            sv_free(&sv);
+            continue;
+        }
         int bad = sv.n != 1 || cu_time_parse(sv.v[0], &ts) != 0;
         if (bad) {
             cu_err_set(err, 0, "%s%s: '%s' is not a time (YYYY-MM-DD or RFC 3339)", w2, ends[b],
@@ -235,17 +241,389 @@ static int parse_time(json_t *t, const char *where, const struct prof_env *env, 
             r->before = ts;
         }
     }
-    if (!r->have_after && !r->have_before)
+    if (!json_object_get(t, "after") && !json_object_get(t, "before"))
         return cu_err_set(err, 0, "%sgive \"after\", \"before\" or both", w2);
+    if (!r->have_after && !r->have_before)
+        r->off = 1; /* every end was an empty variable: the rule waits for --set */
     return 0;
 }
 
+
+/* ---- content tests ------------------------------------------------------------------------ */
+
+static unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static void add_sig(struct prof_content *c, const unsigned char *b, size_t n, size_t str, int utf16)
+{
+    size_t len = utf16 ? 2 * n : n;
+    unsigned char *p = cu_xmalloc(len ? len : 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char v = c->nocase ? fold(b[i]) : b[i];
+        if (utf16) {
+            p[2 * i] = v;
+            p[2 * i + 1] = 0;
+        } else {
+            p[i] = v;
+        }
+    }
+    c->sig = cu_xrealloc(c->sig, (c->n_sig + 1) * sizeof *c->sig);
+    c->sig[c->n_sig++] = (struct prof_sig){p, len, str};
+}
+
+static void content_free(struct prof_content *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_sig; i++)
+        free(c->sig[i].pat);
+    for (size_t i = 0; i < c->n_str; i++)
+        free(c->label[i]);
+    free(c->sig);
+    free(c->label);
+    free(c);
+}
+
+/* "content": {"strings": [...], "hex": [...], "match": "any"|"all", "nocase": bool,
+ *             "utf16le": bool, "within_bytes": N} */
+static int parse_content(json_t *o, const char *where, struct prof_rule *r, struct cu_err *err)
+{
+    static const char *const keys[] = {"strings", "hex", "match", "nocase", "utf16le",
+                                       "within_bytes", NULL};
+    char w[340];
+    snprintf(w, sizeof w, "%scontent: ", where);
+    if (!json_is_object(o))
+        return cu_err_set(err, 0, "%smust be an object", w);
+    if (check_keys(o, keys, w, err) != 0)
+        return -1;
+    struct prof_content *c = cu_xcalloc(1, sizeof *c);
+    r->content = c;
+    json_t *v;
+    if ((v = json_object_get(o, "nocase"))) {
+        if (!json_is_boolean(v))
+            return cu_err_set(err, 0, "%snocase: must be true or false", w);
+        c->nocase = json_is_true(v);
+    }
+    int utf16 = 0;
+    if ((v = json_object_get(o, "utf16le"))) {
+        if (!json_is_boolean(v))
+            return cu_err_set(err, 0, "%sutf16le: must be true or false", w);
+        utf16 = json_is_true(v);
+    }
+    if ((v = json_object_get(o, "match"))) {
+        const char *m = json_string_value(v);
+        if (!m || (strcmp(m, "any") && strcmp(m, "all")))
+            return cu_err_set(err, 0, "%smatch: must be \"any\" or \"all\"", w);
+        c->all = !strcmp(m, "all");
+    }
+    if ((v = json_object_get(o, "within_bytes"))) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return cu_err_set(err, 0, "%swithin_bytes: must be a positive integer", w);
+        c->within = (uint64_t)json_integer_value(v);
+    }
+    static const char *const kinds[] = {"strings", "hex"};
+    for (int k = 0; k < 2; k++) {
+        json_t *a = json_object_get(o, kinds[k]);
+        if (!a)
+            continue;
+        if (!json_is_array(a))
+            return cu_err_set(err, 0, "%s%s: must be an array of strings", w, kinds[k]);
+        size_t i;
+        json_array_foreach(a, i, v) {
+            if (!json_is_string(v) || !json_string_length(v))
+                return cu_err_set(err, 0, "%s%s[%zu]: must be a non-empty string", w, kinds[k], i);
+            const unsigned char *s = (const unsigned char *)json_string_value(v);
+            size_t n = json_string_length(v);
+            unsigned char *bytes = cu_xmalloc(n + 1);
+            size_t bn = 0;
+            if (k == 0) {
+                memcpy(bytes, s, n);
+                bn = n;
+            } else {
+                for (size_t j = 0; j < n;) {
+                    if (s[j] == ' ') {
+                        j++;
+                        continue;
+                    }
+                    int hi = hexval(s[j]), lo = j + 1 < n ? hexval(s[j + 1]) : -1;
+                    if (hi < 0 || lo < 0) {
+                        free(bytes);
+                        return cu_err_set(err, 0, "%shex[%zu]: not pairs of hex digits", w, i);
+                    }
+                    bytes[bn++] = (unsigned char)(hi << 4 | lo);
+                    j += 2;
+                }
+                if (!bn) {
+                    free(bytes);
+                    return cu_err_set(err, 0, "%shex[%zu]: empty", w, i);
+                }
+            }
+            if (bn > 4096) {
+                free(bytes);
+                return cu_err_set(err, 0, "%s%s[%zu]: longer than 4096 bytes", w, kinds[k], i);
+            }
+            size_t str = c->n_str++;
+            c->label = cu_xrealloc(c->label, c->n_str * sizeof *c->label);
+            c->label[str] = k == 0 ? cu_xstrdup((const char *)s) : cu_xasprintf("hex:%s", (const char *)s);
+            add_sig(c, bytes, bn, str, 0);
+            if (utf16)
+                add_sig(c, bytes, bn, str, 1);
+            free(bytes);
+        }
+    }
+    if (!c->n_str)
+        return cu_err_set(err, 0, "%sgive at least one of \"strings\" or \"hex\"", w);
+    if (c->n_str > 64)
+        return cu_err_set(err, 0, "%sat most 64 strings", w);
+    return 0;
+}
+
+static void lines_free(struct prof_lines *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n_match; i++)
+        regfree(&l->match[i]);
+    for (size_t i = 0; i < l->n_not; i++)
+        regfree(&l->not_match[i]);
+    free(l->match);
+    free(l->not_match);
+    free(l->contains);
+    free(l);
+}
+
+static int compile_list(json_t *a, const char *field, const char *w, int cflags, regex_t **out,
+                        size_t *n, struct cu_err *err)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return cu_err_set(err, 0, "%s%s: must be an array of regular expressions", w, field);
+    *out = cu_xcalloc(json_array_size(a) + 1, sizeof **out);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v))
+            return cu_err_set(err, 0, "%s%s[%zu]: must be a string", w, field, i);
+        int rc = regcomp(&(*out)[i], json_string_value(v), cflags);
+        if (rc != 0) {
+            char msg[200];
+            regerror(rc, &(*out)[i], msg, sizeof msg);
+            return cu_err_set(err, 0, "%s%s[%zu]: bad regular expression '%s': %s", w, field, i,
+                              json_string_value(v), msg);
+        }
+        *n = i + 1;
+    }
+    return 0;
+}
+
+/* "lines": {"contains": "...", "match": [ERE...], "not_match": [ERE...], "nocase": bool,
+ *           "max_hits": N} */
+static int parse_lines(json_t *o, const char *where, struct prof_rule *r, struct cu_err *err)
+{
+    static const char *const keys[] = {"contains", "match", "not_match", "nocase", "max_hits",
+                                       NULL};
+    char w[340];
+    snprintf(w, sizeof w, "%slines: ", where);
+    if (!json_is_object(o))
+        return cu_err_set(err, 0, "%smust be an object", w);
+    if (check_keys(o, keys, w, err) != 0)
+        return -1;
+    struct prof_lines *l = cu_xcalloc(1, sizeof *l);
+    r->lines = l;
+    l->max_hits = 100;
+    json_t *v;
+    if ((v = json_object_get(o, "nocase"))) {
+        if (!json_is_boolean(v))
+            return cu_err_set(err, 0, "%snocase: must be true or false", w);
+        l->nocase = json_is_true(v);
+    }
+    if ((v = json_object_get(o, "contains"))) {
+        if (!json_is_string(v) || !json_string_length(v))
+            return cu_err_set(err, 0, "%scontains: must be a non-empty string", w);
+        l->contains = cu_xstrdup(json_string_value(v));
+        l->contains_len = json_string_length(v);
+        if (l->nocase)
+            for (size_t i = 0; i < l->contains_len; i++)
+                l->contains[i] = (char)fold((unsigned char)l->contains[i]);
+    }
+    if ((v = json_object_get(o, "max_hits"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+            return cu_err_set(err, 0, "%smax_hits: must be an integer from 1 to 100000", w);
+        l->max_hits = (unsigned)json_integer_value(v);
+    }
+    int cflags = REG_EXTENDED | REG_NOSUB | (l->nocase ? REG_ICASE : 0);
+    if (compile_list(json_object_get(o, "match"), "match", w, cflags, &l->match, &l->n_match,
+                     err) != 0 ||
+        compile_list(json_object_get(o, "not_match"), "not_match", w, cflags, &l->not_match,
+                     &l->n_not, err) != 0)
+        return -1;
+    if (!l->n_match && !l->contains)
+        return cu_err_set(err, 0, "%sgive \"match\" (one or more expressions) or \"contains\"", w);
+    return 0;
+}
+
+static int hash_cmp32(const void *a, const void *b) { return memcmp(a, b, 32); }
+static int hash_cmp20(const void *a, const void *b) { return memcmp(a, b, 20); }
+static int hash_cmp16(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+static const size_t dg_len[DG_COUNT] = {32, 20, 16};
+
+/* Add one hex digest; its length says the algorithm. 0 ok, -1 not a digest. */
+static int hash_add(struct prof_hashes *h, const char *s, size_t n)
+{
+    int a = n == 64 ? DG_SHA256 : n == 40 ? DG_SHA1 : n == 32 ? DG_MD5 : -1;
+    if (a < 0)
+        return -1;
+    unsigned char bin[32];
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        bin[i] = (unsigned char)(hi << 4 | lo);
+    }
+    if (h->n[a] >= 10000000)
+        return -1;
+    h->v[a] = cu_xrealloc(h->v[a], (h->n[a] + 1) * dg_len[a]);
+    memcpy(h->v[a] + h->n[a] * dg_len[a], bin, dg_len[a]);
+    h->n[a]++;
+    return 0;
+}
+
+static void hashes_free(struct prof_hashes *h)
+{
+    if (!h)
+        return;
+    for (int a = 0; a < DG_COUNT; a++)
+        free(h->v[a]);
+    free(h->list_name);
+    free(h);
+}
+
+/* A hash-list file: one digest per line (the first word: sha256sum output works), '#'
+ * comments and blank lines ignored. */
+static int hash_file(struct prof_hashes *h, const char *path, const char *w, struct cu_err *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return cu_err_set(err, 0, "%shash list %s: cannot open: %s", w, path, strerror(errno));
+    char line[1024];
+    long ln = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+            continue;
+        size_t n = 0;
+        while (isxdigit((unsigned char)p[n]))
+            n++;
+        if ((p[n] && !isspace((unsigned char)p[n])) || hash_add(h, p, n) != 0) {
+            rc = cu_err_set(err, 0, "%shash list %s:%ld: not a SHA-256, SHA-1 or MD5 hex digest",
+                            w, path, ln);
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* "hashes": {"sha256": [...], "sha1": [...], "md5": [...], "files": ["list.txt"]} */
+static int parse_hashes(json_t *o, const char *where, const char *dir, struct prof_rule *r,
+                        unsigned *mask, struct cu_err *err)
+{
+    static const char *const keys[] = {"sha256", "sha1", "md5", "files", NULL};
+    char w[340];
+    snprintf(w, sizeof w, "%shashes: ", where);
+    if (!json_is_object(o))
+        return cu_err_set(err, 0, "%smust be an object", w);
+    if (check_keys(o, keys, w, err) != 0)
+        return -1;
+    struct prof_hashes *h = cu_xcalloc(1, sizeof *h);
+    r->hashes = h;
+    struct cu_buf names;
+    cu_buf_init(&names, 4096);
+    cu_buf_append(&names, "", 0);
+    for (int k = 0; k < 4; k++) {
+        json_t *a = json_object_get(o, keys[k]), *v;
+        if (!a)
+            continue;
+        size_t i;
+        if (!json_is_array(a)) {
+            cu_buf_free(&names);
+            return cu_err_set(err, 0, "%s%s: must be an array of strings", w, keys[k]);
+        }
+        json_array_foreach(a, i, v) {
+            const char *s = json_string_value(v);
+            if (!s) {
+                cu_buf_free(&names);
+                return cu_err_set(err, 0, "%s%s[%zu]: must be a string", w, keys[k], i);
+            }
+            if (k < 3) {
+                size_t want = 2 * dg_len[k];
+                if (strlen(s) != want || hash_add(h, s, want) != 0) {
+                    cu_buf_free(&names);
+                    return cu_err_set(err, 0, "%s%s[%zu]: not a %s hex digest", w, keys[k], i,
+                                      keys[k]);
+                }
+                continue;
+            }
+            char *path = s[0] == '/' || !dir ? cu_xstrdup(s) : cu_xasprintf("%s/%s", dir, s);
+            int rc = hash_file(h, path, w, err);
+            free(path);
+            if (rc != 0) {
+                cu_buf_free(&names);
+                return -1;
+            }
+            cu_buf_printf(&names, "%s%s", names.len ? ", " : "", s);
+        }
+    }
+    int (*cmp[DG_COUNT])(const void *, const void *) = {hash_cmp32, hash_cmp20, hash_cmp16};
+    size_t total = 0;
+    for (int a = 0; a < DG_COUNT; a++) {
+        if (h->n[a]) {
+            qsort(h->v[a], h->n[a], dg_len[a], cmp[a]);
+            *mask |= 1u << a;
+        }
+        total += h->n[a];
+    }
+    h->list_name = names.len ? cu_xstrdup(names.data) : cu_xstrdup("the rule's list");
+    cu_buf_free(&names);
+    if (!total)
+        return cu_err_set(err, 0, "%sno digests given", w);
+    return 0;
+}
+
+int prof_hash_known(const struct prof_hashes *h, enum dg_algo a, const char *hex)
+{
+    if (!h || !h->n[a] || strlen(hex) != 2 * dg_len[a])
+        return 0;
+    unsigned char bin[32];
+    for (size_t i = 0; i < dg_len[a]; i++)
+        bin[i] = (unsigned char)(hexval((unsigned char)hex[2 * i]) << 4 |
+                                 hexval((unsigned char)hex[2 * i + 1]));
+    int (*cmp[DG_COUNT])(const void *, const void *) = {hash_cmp32, hash_cmp20, hash_cmp16};
+    return bsearch(bin, h->v[a], h->n[a], dg_len[a], cmp[a]) != NULL;
+}
+
 static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t *vars,
-                      struct prof_rule *r, struct cu_err *err)
+                      const char *dir, int casefold, unsigned *mask, struct prof_rule *r,
+                      struct cu_err *err)
 {
     static const char *const keys[] = {"id", "description", "include", "exclude", "types",
-                                       "perm_any", "max_file_bytes", "size_min", "size_max",
-                                       "time", "action", NULL};
+                                       "perm_any", "max_file_bytes", "max_total_bytes",
+                                       "size_min", "size_max", "time", "action", "finding",
+                                       "case_insensitive", "content", "lines", "hashes", NULL};
     char where[300];
     memset(r, 0, sizeof *r);
     if (!json_is_object(o))
@@ -261,6 +639,13 @@ static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t 
     if (d && !json_is_string(d))
         return cu_err_set(err, 0, "%sdescription: must be a string", where);
     r->description = cu_xstrdup(d ? json_string_value(d) : "");
+    r->casefold = casefold;
+    json_t *ci = json_object_get(o, "case_insensitive");
+    if (ci) {
+        if (!json_is_boolean(ci))
+            return cu_err_set(err, 0, "%scase_insensitive: must be true or false", where);
+        r->casefold = json_is_true(ci);
+    }
     if (patterns(json_object_get(o, "include"), "include", where, env, vars, &r->include,
                  &r->n_include, err) != 0 ||
         patterns(json_object_get(o, "exclude"), "exclude", where, env, vars, &r->exclude,
@@ -303,6 +688,12 @@ static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t 
             return cu_err_set(err, 0, "%smax_file_bytes: must be a non-negative integer", where);
         r->max_file_bytes = (uint64_t)json_integer_value(mx);
     }
+    json_t *mt = json_object_get(o, "max_total_bytes");
+    if (mt) {
+        if (!json_is_integer(mt) || json_integer_value(mt) <= 0)
+            return cu_err_set(err, 0, "%smax_total_bytes: must be a positive integer", where);
+        r->max_total_bytes = (uint64_t)json_integer_value(mt);
+    }
     static const char *const bounds[] = {"size_min", "size_max"};
     for (int b = 0; b < 2; b++) {
         json_t *v = json_object_get(o, bounds[b]);
@@ -327,8 +718,31 @@ static int parse_rule(json_t *o, size_t idx, const struct prof_env *env, json_t 
             r->action = PROF_ACTION_COLLECT;
         else if (json_is_string(ac) && !strcmp(json_string_value(ac), "metadata"))
             r->action = PROF_ACTION_METADATA;
+        else if (json_is_string(ac) && !strcmp(json_string_value(ac), "flag"))
+            r->action = PROF_ACTION_FLAG;
         else
-            return cu_err_set(err, 0, "%saction: must be \"collect\" or \"metadata\"", where);
+            return cu_err_set(err, 0, "%saction: must be \"collect\", \"metadata\" or \"flag\"",
+                              where);
+    }
+    json_t *fi = json_object_get(o, "finding");
+    if (fi && !json_is_boolean(fi))
+        return cu_err_set(err, 0, "%sfinding: must be true or false", where);
+    r->finding = r->action == PROF_ACTION_FLAG || (fi && json_is_true(fi));
+    json_t *v;
+    if ((v = json_object_get(o, "content")) && parse_content(v, where, r, err) != 0)
+        return -1;
+    if ((v = json_object_get(o, "lines")) && parse_lines(v, where, r, err) != 0)
+        return -1;
+    if ((v = json_object_get(o, "hashes")) && parse_hashes(v, where, dir, r, mask, err) != 0)
+        return -1;
+    if (PROF_RULE_TESTS(r)) {
+        if (r->action == PROF_ACTION_METADATA)
+            return cu_err_set(err, 0, "%scontent, lines and hashes need the content read: use "
+                                      "action \"flag\" or \"collect\"", where);
+        r->finding = 1; /* a test that matches is a finding */
+        if (!(r->types & PROF_T_FILE))
+            return cu_err_set(err, 0, "%scontent, lines and hashes apply to regular files: "
+                                      "types must include \"file\"", where);
     }
     return 0;
 }
@@ -343,6 +757,9 @@ static void rule_free(struct prof_rule *r)
         free(r->exclude[i]);
     free(r->include);
     free(r->exclude);
+    content_free(r->content);
+    lines_free(r->lines);
+    hashes_free(r->hashes);
 }
 
 struct prof_profile *prof_new_empty(const char *name)
@@ -363,16 +780,136 @@ void prof_free(struct prof_profile *p)
     for (size_t i = 0; i < p->n_exclude; i++)
         free(p->exclude[i]);
     free(p->exclude);
+    for (size_t i = 0; i < p->n_included; i++)
+        free(p->included[i]);
+    free(p->included);
     free(p->name);
     free(p->description);
     free(p);
 }
 
+#define PROF_INCLUDE_DEPTH 8
+
+static int load(const char *source, const char *dir, const char *json, size_t len,
+                const struct prof_env *env, int depth, struct prof_profile **out,
+                struct cu_err *err);
+/* The sources being loaded, outermost first: an include of one of them is a cycle. */
+static const char *load_chain[PROF_INCLUDE_DEPTH + 2];
+static int read_text(const char *path, struct cu_buf *b, struct cu_err *err);
+
+/* Load the profile named by an "includes" item: an embedded name, or a file (relative to the
+ * including profile's directory). The including profile's variables are passed down as
+ * overrides after --set, so its defaults win over the included profile's. */
+static int load_include(const char *name, const char *dir, const struct prof_env *env,
+                        json_t *vars, int depth, struct prof_profile **out, struct cu_err *err)
+{
+    struct prof_env e2 = {0};
+    if (env)
+        e2 = *env;
+    size_t nv = vars ? json_object_size(vars) : 0;
+    const char **set = cu_xcalloc(e2.n_set + nv + 1, sizeof *set);
+    char **owned = cu_xcalloc(nv + 1, sizeof *owned);
+    size_t n = 0, no = 0;
+    for (size_t i = 0; i < e2.n_set; i++)
+        set[n++] = e2.set[i];
+    const char *k;
+    json_t *v;
+    if (vars)
+        json_object_foreach(vars, k, v) set[n++] = owned[no++] =
+            cu_xasprintf("%s=%s", k, json_string_value(v));
+    e2.set = set;
+    e2.n_set = n;
+    int rc;
+    size_t tl;
+    const char *text = strchr(name, '/') ? NULL : prof_embedded_text(name, &tl);
+    char *path = text ? cu_xasprintf("embedded:%s", name)
+               : name[0] == '/' || !dir ? cu_xstrdup(name) : cu_xasprintf("%s/%s", dir, name);
+    char *real = text ? NULL : realpath(path, NULL);
+    for (int i = 0; i < depth && i < PROF_INCLUDE_DEPTH + 2; i++)
+        if (load_chain[i] && (!strcmp(load_chain[i], path) || (real && !strcmp(load_chain[i], real)))) {
+            free(real);
+            cu_err_set(err, 0, "include cycle: '%s' includes itself", path);
+            free(path);
+            goto done;
+        }
+    free(real);
+    if (text) {
+        rc = load(path, NULL, text, tl, &e2, depth, out, err);
+    } else {
+        struct cu_buf b;
+        rc = read_text(path, &b, err);
+        if (rc == 0) {
+            char *pd = cu_xstrdup(path);
+            char *sl = strrchr(pd, '/');
+            if (sl)
+                *sl = '\0';
+            rc = load(path, sl ? (pd[0] ? pd : "/") : NULL, b.data ? b.data : "", b.len, &e2,
+                      depth, out, err);
+            free(pd);
+            cu_buf_free(&b);
+        }
+    }
+    free(path);
+    if (0) {
+    done:
+        rc = -1;
+    }
+    for (size_t i = 0; i < no; i++)
+        free(owned[i]);
+    free(owned);
+    free(set);
+    return rc;
+}
+
+/* Move the included profile's rules, excludes and names into p. */
+static int merge(struct prof_profile *p, struct prof_profile *c, struct cu_err *err)
+{
+    for (size_t i = 0; i < c->n_rules; i++)
+        for (size_t k = 0; k < p->n_rules; k++)
+            if (!strcmp(p->rules[k].id, c->rules[i].id))
+                return cu_err_set(err, 0, "rule '%s' is defined twice (by '%s' and an earlier "
+                                          "profile)", c->rules[i].id, c->name);
+    p->rules = cu_xrealloc(p->rules, (p->n_rules + c->n_rules + 1) * sizeof *p->rules);
+    memcpy(p->rules + p->n_rules, c->rules, c->n_rules * sizeof *c->rules);
+    p->n_rules += c->n_rules;
+    c->n_rules = 0;
+    p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + c->n_exclude + 1) * sizeof *p->exclude);
+    memcpy(p->exclude + p->n_exclude, c->exclude, c->n_exclude * sizeof *c->exclude);
+    p->n_exclude += c->n_exclude;
+    c->n_exclude = 0;
+    p->included = cu_xrealloc(p->included, (p->n_included + c->n_included + 2) * sizeof *p->included);
+    p->included[p->n_included++] = cu_xstrdup(c->name);
+    for (size_t i = 0; i < c->n_included; i++)
+        p->included[p->n_included++] = cu_xstrdup(c->included[i]);
+    p->digest_mask |= c->digest_mask;
+    p->live |= c->live;
+    return 0;
+}
+
 int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
                      struct prof_profile **out, struct cu_err *err)
 {
-    static const char *const keys[] = {"name", "description", "case_insensitive", "live",
-                                       "variables", "exclude", "rules", NULL};
+    return load(source, NULL, json, len, env, 0, out, err);
+}
+
+int prof_load_buffer_dir(const char *source, const char *dir, const char *json, size_t len,
+                         const struct prof_env *env, struct prof_profile **out,
+                         struct cu_err *err)
+{
+    return load(source, dir, json, len, env, 0, out, err);
+}
+
+static int load(const char *source, const char *dir, const char *json, size_t len,
+                const struct prof_env *env, int depth, struct prof_profile **out,
+                struct cu_err *err)
+{
+    static const char *const keys[] = {"name", "description", "case_insensitive", "windows",
+                                       "live", "variables", "includes", "exclude", "rules", NULL};
+    if (depth > PROF_INCLUDE_DEPTH)
+        return cu_err_set(err, 0, "%s: includes nested deeper than %d", source,
+                          PROF_INCLUDE_DEPTH);
+    char *real = realpath(source, NULL);
+    load_chain[depth] = real ? real : source;
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
@@ -398,12 +935,18 @@ int prof_load_buffer(const char *source, const char *json, size_t len, const str
         goto out;
     }
     p->description = cu_xstrdup(desc ? json_string_value(desc) : "");
+    json_t *win = json_object_get(root, "windows");
+    if (win && !json_is_boolean(win)) {
+        cu_err_set(&e2, 0, "windows: must be true or false");
+        goto out;
+    }
     json_t *ci = json_object_get(root, "case_insensitive");
     if (ci && !json_is_boolean(ci)) {
         cu_err_set(&e2, 0, "case_insensitive: must be true or false");
         goto out;
     }
-    p->casefold = ci && json_is_true(ci);
+    /* NTFS names are case-insensitive: a Windows profile matches that way unless told not to. */
+    p->casefold = ci ? json_is_true(ci) : (win && json_is_true(win));
     json_t *lv = json_object_get(root, "live");
     if (lv && !json_is_boolean(lv)) {
         cu_err_set(&e2, 0, "live: must be true or false");
@@ -424,26 +967,61 @@ int prof_load_buffer(const char *source, const char *json, size_t len, const str
             goto out;
         }
     }
-    if (patterns(json_object_get(root, "exclude"), "exclude", "", env, vars, &p->exclude,
-                 &p->n_exclude, &e2) != 0)
+    json_t *incs = json_object_get(root, "includes");
+    if (incs) {
+        size_t i;
+        json_t *v;
+        if (!json_is_array(incs)) {
+            cu_err_set(&e2, 0, "includes: must be an array of profile names or files");
+            goto out;
+        }
+        json_array_foreach(incs, i, v) {
+            if (!json_is_string(v) || !json_string_length(v)) {
+                cu_err_set(&e2, 0, "includes[%zu]: must be a non-empty string", i);
+                goto out;
+            }
+            struct prof_profile *c = NULL;
+            struct cu_err e3;
+            if (load_include(json_string_value(v), dir, env, vars, depth + 1, &c, &e3) != 0) {
+                cu_err_set(&e2, 0, "includes[%zu]: %s", i, e3.msg);
+                goto out;
+            }
+            int m = merge(p, c, &e3);
+            prof_free(c);
+            if (m != 0) {
+                cu_err_set(&e2, 0, "includes[%zu]: %s", i, e3.msg);
+                goto out;
+            }
+        }
+        if (lv) /* given: it wins over what the included profiles say (merge ORs them) */
+            p->live = json_is_true(lv);
+    }
+    char **gx = NULL;
+    size_t ngx = 0;
+    if (patterns(json_object_get(root, "exclude"), "exclude", "", env, vars, &gx, &ngx, &e2) != 0)
         goto out;
+    p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + ngx + 1) * sizeof *p->exclude);
+    memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
+    p->n_exclude += ngx;
+    free(gx);
     json_t *rules = json_object_get(root, "rules");
     if (!json_is_array(rules)) {
         cu_err_set(&e2, 0, "'rules' is required (an array)");
         goto out;
     }
-    p->rules = cu_xcalloc(json_array_size(rules) + 1, sizeof *p->rules);
+    size_t base = p->n_rules;
+    p->rules = cu_xrealloc(p->rules, (base + json_array_size(rules) + 1) * sizeof *p->rules);
     size_t i;
     json_t *ro;
     json_array_foreach(rules, i, ro) {
-        if (parse_rule(ro, i, env, vars, &p->rules[i], &e2) != 0) {
-            p->n_rules = i + 1;
+        struct prof_rule *r = &p->rules[base + i];
+        int pr = parse_rule(ro, i, env, vars, dir, p->casefold, &p->digest_mask, r, &e2);
+        p->n_rules = base + i + 1;
+        if (pr != 0)
             goto out;
-        }
-        p->n_rules = i + 1;
-        for (size_t k = 0; k < i; k++)
-            if (!strcmp(p->rules[k].id, p->rules[i].id)) {
-                cu_err_set(&e2, 0, "rule '%s': duplicate rule id", p->rules[i].id);
+        for (size_t k = 0; k < base + i; k++)
+            if (!strcmp(p->rules[k].id, r->id)) {
+                cu_err_set(&e2, 0, "rule '%s': duplicate rule id", r->id);
                 goto out;
             }
     }
@@ -454,6 +1032,8 @@ int prof_load_buffer(const char *source, const char *json, size_t len, const str
     rc = 0;
 out:
     json_decref(root);
+    load_chain[depth] = NULL;
+    free(real);
     if (rc != 0) {
         prof_free(p);
         return cu_err_set(err, 0, "%s: %s", source, e2.msg);
@@ -462,28 +1042,43 @@ out:
     return 0;
 }
 
-int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
-                   struct cu_err *err)
+static int read_text(const char *path, struct cu_buf *b, struct cu_err *err)
 {
     FILE *f = fopen(path, "rbe");
     if (!f)
-        return cu_err_set(err, 0, "%s: cannot open: %m", path);
-    struct cu_buf b;
-    cu_buf_init(&b, 16u << 20);
+        return cu_err_set(err, 0, "%s: cannot open: %s", path, strerror(errno));
+    cu_buf_init(b, 16u << 20);
     char tmp[8192];
     size_t n;
     int too_big = 0;
     while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        if (cu_buf_append(&b, tmp, n) != 0) {
+        if (cu_buf_append(b, tmp, n) != 0) {
             too_big = 1;
             break;
         }
     fclose(f);
     if (too_big) {
-        cu_buf_free(&b);
+        cu_buf_free(b);
         return cu_err_set(err, 0, "%s: larger than 16 MiB", path);
     }
-    int r = prof_load_buffer(path, b.data ? b.data : "", b.len, env, out, err);
+    return 0;
+}
+
+int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
+                   struct cu_err *err)
+{
+    struct cu_buf b;
+    if (read_text(path, &b, err) != 0)
+        return -1;
+    char *pd = cu_xstrdup(path);
+    char *sl = strrchr(pd, '/');
+    const char *dir = ".";
+    if (sl) {
+        *sl = '\0';
+        dir = pd[0] ? pd : "/";
+    }
+    int r = load(path, dir, b.data ? b.data : "", b.len, env, 0, out, err);
+    free(pd);
     cu_buf_free(&b);
     return r;
 }
@@ -550,6 +1145,7 @@ int prof_add_include(struct prof_profile *p, const char *pattern, struct cu_err 
     r->n_include = 1;
     r->types = PROF_T_ALL_BUT_DIR;
     r->action = PROF_ACTION_COLLECT;
+    r->casefold = p->casefold;
     p->n_rules++;
     return 0;
 }
@@ -594,8 +1190,10 @@ static int ts_cmp(const struct timespec *a, const struct timespec *b)
     return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
 }
 
-/* Does the rule's time window hold for this item? */
-static int time_ok(const struct prof_rule *r, const struct stat *st, const struct timespec *btime)
+/* Does the rule's time window hold for this item? *used says which time decided a
+ * created_or_modified window. */
+static int time_ok(const struct prof_rule *r, const struct stat *st, const struct timespec *btime,
+                   const char **used)
 {
     struct timespec v;
     switch (r->time_field) {
@@ -610,8 +1208,11 @@ static int time_ok(const struct prof_rule *r, const struct stat *st, const struc
         break;
     case PROF_TIME_CREATED_OR_MODIFIED:
         v = st->st_mtim;
-        if (btime && ts_cmp(btime, &v) > 0)
+        *used = "mtime";
+        if (btime && ts_cmp(btime, &v) > 0) {
             v = *btime;
+            *used = "btime";
+        }
         break;
     default: return 0;
     }
@@ -628,32 +1229,40 @@ int prof_select(const struct prof_profile *p, const char *path, size_t len, cons
     m->n = 0;
     m->action = PROF_ACTION_METADATA;
     m->max_file_bytes = 0;
+    m->tests = 0;
+    m->time_used = NULL;
     unsigned tb = type_bit(st->st_mode);
     if (tb == PROF_T_DIR || !tb)
         return 0;
-    int flags = p->casefold ? GLOB_CASEFOLD : 0;
-    if (any_match(p->exclude, p->n_exclude, path, len, flags))
+    if (any_match(p->exclude, p->n_exclude, path, len, p->casefold ? GLOB_CASEFOLD : 0))
         return 0;
     int uncapped = 0;
     uint64_t cap = 0;
     for (size_t i = 0; i < p->n_rules; i++) {
         const struct prof_rule *r = &p->rules[i];
-        if (!(r->types & tb))
+        int flags = r->casefold ? GLOB_CASEFOLD : 0;
+        const char *used = NULL;
+        if (!(r->types & tb) || r->off)
             continue;
         if (r->perm_any && !(st->st_mode & r->perm_any))
             continue;
         if ((r->have_size_min && (uint64_t)st->st_size < r->size_min) ||
-            (r->have_size_max && (uint64_t)st->st_size > r->size_max) || !time_ok(r, st, btime))
+            (r->have_size_max && (uint64_t)st->st_size > r->size_max) ||
+            !time_ok(r, st, btime, &used))
             continue;
         if (!any_match(r->include, r->n_include, path, len, flags) ||
             any_match(r->exclude, r->n_exclude, path, len, flags))
             continue;
+        if (used && !m->time_used)
+            m->time_used = used;
+        if (PROF_RULE_TESTS(r) && tb == PROF_T_FILE)
+            m->tests = 1;
         if (m->n == m->alloc) {
             m->alloc = m->alloc ? m->alloc * 2 : 8;
             m->rule_idx = cu_xrealloc(m->rule_idx, m->alloc * sizeof *m->rule_idx);
         }
         m->rule_idx[m->n++] = i;
-        if (r->action == PROF_ACTION_COLLECT) {
+        if (r->action != PROF_ACTION_METADATA) {
             m->action = PROF_ACTION_COLLECT;
             if (!r->max_file_bytes)
                 uncapped = 1;
@@ -681,12 +1290,14 @@ static int covers_subtree(const char *pat, const char *dir, size_t len, int flag
 
 int prof_descend(const struct prof_profile *p, const char *dir, size_t len)
 {
-    int flags = p->casefold ? GLOB_CASEFOLD : 0;
     for (size_t i = 0; i < p->n_exclude; i++)
-        if (covers_subtree(p->exclude[i], dir, len, flags))
+        if (covers_subtree(p->exclude[i], dir, len, p->casefold ? GLOB_CASEFOLD : 0))
             return 0;
     for (size_t i = 0; i < p->n_rules; i++) {
         const struct prof_rule *r = &p->rules[i];
+        int flags = r->casefold ? GLOB_CASEFOLD : 0;
+        if (r->off)
+            continue;
         int pruned = 0;
         for (size_t k = 0; k < r->n_exclude && !pruned; k++)
             pruned = covers_subtree(r->exclude[k], dir, len, flags);

@@ -32,7 +32,13 @@
 
 #include "util.h"
 
-enum prof_action { PROF_ACTION_COLLECT = 0, PROF_ACTION_METADATA = 1 };
+#include <regex.h>
+
+#include "digest.h"
+
+/* collect: archive the content; metadata: record the entry only; flag: collect and report a
+ * finding (when the rule has content tests: only when one of them matches). */
+enum prof_action { PROF_ACTION_COLLECT = 0, PROF_ACTION_METADATA = 1, PROF_ACTION_FLAG = 2 };
 
 /* Which time a rule's window applies to. CREATED_OR_MODIFIED is the later of btime (when the
  * file system knows it) and mtime: "created or modified on or after". */
@@ -51,6 +57,42 @@ enum prof_type {
 };
 #define PROF_T_ALL_BUT_DIR (PROF_T_FILE | PROF_T_SYMLINK | PROF_T_FIFO | PROF_T_SOCKET | PROF_T_CHARDEV | PROF_T_BLOCKDEV)
 
+/* Content signatures: byte strings looked for while the file is read. Each string gives one
+ * or two patterns (its bytes, and with utf16le also as UTF-16LE); with nocase ASCII letters
+ * are folded to lower case in the pattern and in the data. */
+struct prof_sig {
+    unsigned char *pat;
+    size_t len;
+    size_t str; /* index of the source string (content.strings, then content.hex) */
+};
+struct prof_content {
+    struct prof_sig *sig;
+    size_t n_sig;
+    char **label; /* printable form of each source string, for findings */
+    size_t n_str;
+    int all;      /* every string must be found (else any one) */
+    int nocase;
+    uint64_t within; /* only the first N bytes; 0 = the whole file */
+};
+/* Line patterns (POSIX ERE): a line is a hit when it holds `contains` (if given), matches
+ * every `match` expression and none of the `not_match` ones. */
+struct prof_lines {
+    char *contains;
+    size_t contains_len;
+    regex_t *match;
+    size_t n_match;
+    regex_t *not_match;
+    size_t n_not;
+    int nocase;
+    unsigned max_hits; /* findings per file; further hits are counted in one last finding */
+};
+/* Known-hash lists: sorted binary digests per algorithm. */
+struct prof_hashes {
+    unsigned char *v[DG_COUNT];
+    size_t n[DG_COUNT];
+    char *list_name; /* where they came from, for findings */
+};
+
 struct prof_rule {
     char *id;
     char *description;
@@ -67,18 +109,30 @@ struct prof_rule {
     enum prof_time time_field;   /* the window below applies to this time */
     int have_after, have_before;
     struct timespec after, before; /* after: on or after; before: strictly before */
+    int off;                       /* its window's variables are all empty: selects nothing */
+    int casefold;                  /* ASCII case-insensitive patterns */
+    uint64_t max_total_bytes;      /* 0 = no per-rule total cap */
+    int finding;                   /* report a finding (flag, or "finding": true) */
+    struct prof_content *content;  /* NULL when none */
+    struct prof_lines *lines;
+    struct prof_hashes *hashes;
 };
+/* 1 if the rule has content tests (content, lines or hashes). */
+#define PROF_RULE_TESTS(r) ((r)->content || (r)->lines || (r)->hashes)
 
 struct prof_profile {
     char *name;
     char *description;
-    int casefold; /* "case_insensitive": true */
+    int casefold; /* "case_insensitive": true, or "windows": true */
     int live;     /* "live": true: capture volatile state first (live mode only) */
     char **exclude; /* global excludes, applied to every rule */
     size_t n_exclude;
     struct prof_rule *rules;
     size_t n_rules;
     char sha256_hex[65]; /* of the profile's JSON text as loaded */
+    char **included;     /* names of the profiles it includes (recursively), in load order */
+    size_t n_included;
+    unsigned digest_mask; /* (1 << DG_x) for every algorithm a known-hash list needs */
 };
 
 /* Values used while expanding patterns. */
@@ -94,14 +148,21 @@ struct prof_match {
     size_t *rule_idx; /* indexes into profile->rules of every matching rule */
     size_t n;
     size_t alloc;
-    enum prof_action action; /* COLLECT if any matching rule collects */
+    enum prof_action action; /* COLLECT if any matching rule collects or flags */
     uint64_t max_file_bytes; /* the largest cap of the matching collect rules; 0 = none */
+    int tests;               /* some matching rule has content tests */
+    const char *time_used;   /* "btime" or "mtime": what the first created_or_modified window
+                                matched on; NULL when no such window */
 };
 
-/* Load from JSON text. source names it in error messages ("profile.json", "embedded:x").
+/* Load from JSON text. source names it in error messages ("profile.json", "embedded:x"); dir
+ * (may be NULL) is where relative includes and hash-list files are looked up.
  * Errors say where: "profile.json:12:5: rule 'logs': include[0]: ...". */
 int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
                      struct prof_profile **out, struct cu_err *err);
+int prof_load_buffer_dir(const char *source, const char *dir, const char *json, size_t len,
+                         const struct prof_env *env, struct prof_profile **out,
+                         struct cu_err *err);
 int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
                    struct cu_err *err);
 /* name is an embedded profile's name. */
@@ -128,6 +189,9 @@ int prof_descend(const struct prof_profile *p, const char *dir, size_t len);
 /* 1 if some include pattern's literal prefix names dir or a path below it, e.g. "/dev/shm/x"
  * names "/dev". The walker enters /proc, /sys, /dev and /run only when named. */
 int prof_names(const struct prof_profile *p, const char *dir, size_t len);
+
+/* 1 if hex (a digest of algorithm a) is in the rule's known-hash list. */
+int prof_hash_known(const struct prof_hashes *h, enum dg_algo a, const char *hex);
 
 /* Embedded profiles: name and one-line description of the i-th, or NULL past the end. */
 const char *prof_embedded_name(size_t i, const char **description);

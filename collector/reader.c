@@ -137,6 +137,8 @@ static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, int whole, struct 
             break;
         }
         dg_set_update(c->dg, c->buf, (size_t)r);
+        if (c->tap)
+            c->tap(c->tap_ctx, c->buf, (size_t)r);
         if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
             return -1;
         got += (uint64_t)r;
@@ -200,6 +202,8 @@ static int zeros(struct rd_ctx *c, uint64_t n, struct cu_err *fatal)
     while (n) {
         size_t k = n < RD_BUF_SIZE ? (size_t)n : RD_BUF_SIZE;
         dg_set_update(c->dg, c->buf, k);
+        if (c->tap)
+            c->tap(c->tap_ctx, c->buf, k);
         if (oa_data(c->oa, c->buf, k, fatal) != 0)
             return -1;
         n -= k;
@@ -242,6 +246,8 @@ static int sparse_copy(struct rd_ctx *c, int fd, uint64_t want, int64_t (*reg)[2
                 return zeros(c, want - pos, fatal);
             }
             dg_set_update(c->dg, c->buf, (size_t)r);
+            if (c->tap)
+                c->tap(c->tap_ctx, c->buf, (size_t)r);
             if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
                 return -1;
             pos += (uint64_t)r;

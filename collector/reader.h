@@ -38,6 +38,10 @@ struct rd_ctx {
     struct dg_set *dg;
     const struct acct_db *acct;
     volatile sig_atomic_t *stop; /* a stop request cuts the current member */
+    /* When set, every byte of file content archived by rd_file (holes as zeros, not the
+     * padding of a file that shrank) is also given to tap, in order: the content tests. */
+    void (*tap)(void *tap_ctx, const void *buf, size_t n);
+    void *tap_ctx;
     unsigned char *buf;
     int64_t (*regions)[2]; /* sparse map scratch (offset, length), allocated on first use */
     char msg[512];       /* storage for the entry's error message */

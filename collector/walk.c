@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 struct walker {
@@ -57,6 +58,44 @@ int walk_stat(int dirfd, const char *name, int flags, struct stat *st, int *have
     if (errno != ENOSYS)
         return -1;
     return fstatat(dirfd, name, st, flags | AT_SYMLINK_NOFOLLOW);
+}
+
+/* NTFS time (100 ns units since 1601-01-01) to a timespec. */
+static void ntfs_time(uint64_t t, struct timespec *ts)
+{
+    const uint64_t epoch = 116444736000000000ull; /* 1970-01-01 in NTFS time */
+    int64_t d = (int64_t)(t - epoch);
+    int64_t sec = d / 10000000, rem = d % 10000000;
+    if (rem < 0) {
+        rem += 10000000;
+        sec--;
+    }
+    ts->tv_sec = (time_t)sec;
+    ts->tv_nsec = (long)(rem * 100);
+}
+
+/* ntfs-3g gives the NTFS creation time as an extended attribute (there is no getxattr on a
+ * name relative to a directory descriptor: go through /proc/self/fd; l- does not follow). */
+static int ntfs_crtime(int dirfd, const char *name, struct timespec *ts)
+{
+    char path[64 + 256];
+    if (snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name) >= (int)sizeof path)
+        return -1;
+    unsigned char v[8];
+    if (lgetxattr(path, "system.ntfs_crtime_be", v, sizeof v) == 8) {
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++)
+            t = t << 8 | v[i];
+        ntfs_time(t, ts);
+        return 0;
+    }
+    if (lgetxattr(path, "system.ntfs_crtime", v, sizeof v) == 8) {
+        uint64_t t;
+        memcpy(&t, v, 8); /* host order */
+        ntfs_time(t, ts);
+        return 0;
+    }
+    return -1;
 }
 
 /* File systems that hold no evidence on disk, or live across a network. */
@@ -143,6 +182,8 @@ static void enter(struct walker *w, int dirfd, const char *name, const struct st
 
 static void walk_dir(struct walker *w, int fd, dev_t dev, size_t depth)
 {
+    struct statfs sf;
+    int fuse = fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == 0x65735546; /* FUSE */
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
@@ -180,6 +221,12 @@ static void walk_dir(struct walker *w, int fd, dev_t dev, size_t depth)
                 clog_printf(w->o->log, CLOG_WARN, "cannot stat %s: %s", w->path.data,
                             strerror(errno));
         } else {
+            if (it.have_btime)
+                it.btime_source = "statx";
+            else if (fuse && ntfs_crtime(dirfd(d), name, &it.btime) == 0) {
+                it.have_btime = 1;
+                it.btime_source = "ntfs-crtime";
+            }
             it.dirfd = dirfd(d);
             it.name = name;
             it.path = w->path.data;

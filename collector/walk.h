@@ -10,6 +10,10 @@
  * inside the root (proc, sysfs, cgroup, debugfs, nfs, cifs, ...), nor any other file system
  * with xdev, nor the output directory. Each skip is logged.
  *
+ * Birth times come from statx. On an ntfs-3g (FUSE) mount statx knows none: there the NTFS
+ * creation time is read from the `system.ntfs_crtime_be` (or `system.ntfs_crtime`) extended
+ * attribute, and the item says so (btime_source "ntfs-crtime").
+ *
  * Owner: walking. Memory: one open directory stream per level of depth, and the path.
  */
 #ifndef CUSTODY_WALK_H
@@ -35,6 +39,7 @@ struct walk_item {
     const struct stat *st; /* lstat of the item */
     int have_btime;
     struct timespec btime;
+    const char *btime_source; /* "statx" or "ntfs-crtime" (ntfs-3g: system.ntfs_crtime) */
     int open_errno; /* 0; or, for a directory that could not be opened, its errno */
 };
 

@@ -145,6 +145,12 @@ int mf_entry_to_line(const struct mf_entry *e, struct cu_buf *out)
     }
     if (e->taken)
         json_object_set_new(o, "taken", time_or_null(1, e->taken));
+    if (st && e->have_btime && e->btime_source)
+        json_object_set_new(o, "btime_source", json_string(e->btime_source));
+    if (e->time_used)
+        json_object_set_new(o, "time_used", json_string(e->time_used));
+    if (e->reason)
+        json_object_set_new(o, "reason", mf_json_text(e->reason));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s)

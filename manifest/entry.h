@@ -63,6 +63,9 @@ struct mf_entry {
     int err_errno; /* -1: no error; 0: an error without errno */
     const char *err_msg;
     const struct timespec *taken; /* live documents: when the snapshot was taken; else NULL */
+    const char *btime_source; /* "statx" or "ntfs-crtime" when the birth time is known */
+    const char *time_used;    /* "btime"/"mtime": what a created_or_modified window used */
+    const char *reason;       /* why an entry is `skipped` (a limit), else NULL */
 };
 
 void mf_entry_init(struct mf_entry *e);
