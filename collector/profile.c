@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glob.h"
 
@@ -757,6 +758,8 @@ static void rule_free(struct prof_rule *r)
         free(r->exclude[i]);
     free(r->include);
     free(r->exclude);
+    free(r->inc_pre);
+    free(r->exc_pre);
     content_free(r->content);
     lines_free(r->lines);
     hashes_free(r->hashes);
@@ -780,6 +783,7 @@ void prof_free(struct prof_profile *p)
     for (size_t i = 0; i < p->n_exclude; i++)
         free(p->exclude[i]);
     free(p->exclude);
+    free(p->exc_pre);
     for (size_t i = 0; i < p->n_included; i++)
         free(p->included[i]);
     free(p->included);
@@ -884,6 +888,26 @@ static int merge(struct prof_profile *p, struct prof_profile *c, struct cu_err *
     p->digest_mask |= c->digest_mask;
     p->live |= c->live;
     return 0;
+}
+
+/* Literal prefix lengths of every pattern: bytes before the first glob special. */
+static size_t *prefixes(char *const *pats, size_t n, size_t *old)
+{
+    free(old);
+    size_t *v = cu_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = strcspn(pats[i], "*?[\\");
+    return v;
+}
+
+static void finalize(struct prof_profile *p)
+{
+    p->exc_pre = prefixes(p->exclude, p->n_exclude, p->exc_pre);
+    for (size_t i = 0; i < p->n_rules; i++) {
+        struct prof_rule *r = &p->rules[i];
+        r->inc_pre = prefixes(r->include, r->n_include, r->inc_pre);
+        r->exc_pre = prefixes(r->exclude, r->n_exclude, r->exc_pre);
+    }
 }
 
 int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
@@ -1029,6 +1053,7 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     unsigned int mdl = 0;
     EVP_Digest(json, len, md, &mdl, EVP_sha256(), NULL);
     cu_hex(md, 32, p->sha256_hex);
+    finalize(p);
     rc = 0;
 out:
     json_decref(root);
@@ -1147,6 +1172,7 @@ int prof_add_include(struct prof_profile *p, const char *pattern, struct cu_err 
     r->action = PROF_ACTION_COLLECT;
     r->casefold = p->casefold;
     p->n_rules++;
+    finalize(p);
     return 0;
 }
 
@@ -1156,6 +1182,7 @@ int prof_add_exclude(struct prof_profile *p, const char *pattern, struct cu_err 
         return -1;
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + 1) * sizeof *p->exclude);
     p->exclude[p->n_exclude++] = cu_xstrdup(pattern);
+    finalize(p);
     return 0;
 }
 
@@ -1175,10 +1202,19 @@ static unsigned type_bit(mode_t m)
     }
 }
 
-static int any_match(char *const *pats, size_t n, const char *path, size_t len, int flags)
+/* 0 if the literal prefix of pat (pre bytes) already differs from s (len bytes): then
+ * neither s nor anything below it can match. */
+static int prefix_ok(const char *pat, size_t pre, const char *s, size_t len, int flags)
+{
+    size_t n = pre < len ? pre : len;
+    return flags & GLOB_CASEFOLD ? strncasecmp(pat, s, n) == 0 : memcmp(pat, s, n) == 0;
+}
+
+static int any_match(char *const *pats, const size_t *pre, size_t n, const char *path, size_t len,
+                     int flags)
 {
     for (size_t i = 0; i < n; i++)
-        if (glob_match(pats[i], path, len, flags))
+        if (prefix_ok(pats[i], pre[i], path, len, flags) && glob_match(pats[i], path, len, flags))
             return 1;
     return 0;
 }
@@ -1234,7 +1270,7 @@ int prof_select(const struct prof_profile *p, const char *path, size_t len, cons
     unsigned tb = type_bit(st->st_mode);
     if (tb == PROF_T_DIR || !tb)
         return 0;
-    if (any_match(p->exclude, p->n_exclude, path, len, p->casefold ? GLOB_CASEFOLD : 0))
+    if (any_match(p->exclude, p->exc_pre, p->n_exclude, path, len, p->casefold ? GLOB_CASEFOLD : 0))
         return 0;
     int uncapped = 0;
     uint64_t cap = 0;
@@ -1250,8 +1286,8 @@ int prof_select(const struct prof_profile *p, const char *path, size_t len, cons
             (r->have_size_max && (uint64_t)st->st_size > r->size_max) ||
             !time_ok(r, st, btime, &used))
             continue;
-        if (!any_match(r->include, r->n_include, path, len, flags) ||
-            any_match(r->exclude, r->n_exclude, path, len, flags))
+        if (!any_match(r->include, r->inc_pre, r->n_include, path, len, flags) ||
+            any_match(r->exclude, r->exc_pre, r->n_exclude, path, len, flags))
             continue;
         if (used && !m->time_used)
             m->time_used = used;
@@ -1304,7 +1340,8 @@ int prof_descend(const struct prof_profile *p, const char *dir, size_t len)
         if (pruned)
             continue;
         for (size_t k = 0; k < r->n_include; k++)
-            if (glob_may_match_below(r->include[k], dir, len, flags))
+            if (prefix_ok(r->include[k], r->inc_pre[k], dir, len, flags) &&
+                glob_may_match_below(r->include[k], dir, len, flags))
                 return 1;
     }
     return 0;

@@ -116,6 +116,7 @@ struct prof_rule {
     struct prof_content *content;  /* NULL when none */
     struct prof_lines *lines;
     struct prof_hashes *hashes;
+    size_t *inc_pre, *exc_pre; /* literal prefix length of each pattern (a quick reject) */
 };
 /* 1 if the rule has content tests (content, lines or hashes). */
 #define PROF_RULE_TESTS(r) ((r)->content || (r)->lines || (r)->hashes)
@@ -127,6 +128,7 @@ struct prof_profile {
     int live;     /* "live": true: capture volatile state first (live mode only) */
     char **exclude; /* global excludes, applied to every rule */
     size_t n_exclude;
+    size_t *exc_pre;
     struct prof_rule *rules;
     size_t n_rules;
     char sha256_hex[65]; /* of the profile's JSON text as loaded */

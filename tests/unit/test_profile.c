@@ -149,8 +149,16 @@ int main(void)
           m.action == PROF_ACTION_METADATA && !has_rule(p, &m, "ssh-config"));
     CHECK(sel(p, "/etc/ssh/sshd_config", S_IFREG | 0644, &m) && m.action == PROF_ACTION_COLLECT);
     CHECK(prof_descend(p, "/var", 4) && prof_descend(p, "/var/log", 8));
-    CHECK(!prof_descend(p, "/usr/bin", 8));
-    CHECK(prof_descend(p, "/home", 5) && !prof_descend(p, "/home/bob", 9));
+    /* /usr is walked for SUID/SGID files, but not /usr/include; /var/cache holds nothing. */
+    CHECK(prof_descend(p, "/usr/bin", 8) && !prof_descend(p, "/usr/include", 12));
+    CHECK(!prof_descend(p, "/var/cache", 10) && !prof_descend(p, "/usrx", 5));
+    CHECK(prof_descend(p, "/home", 5));
+    CHECK(sel(p, "/usr/bin/passwd", S_IFREG | 04755, &m) && has_rule(p, &m, "suid-sgid") &&
+          m.action == PROF_ACTION_METADATA);
+    CHECK(!sel(p, "/usr/bin/ls", S_IFREG | 0755, &m));
+    CHECK(sel(p, "/etc/ld.so.preload", S_IFREG | 0644, &m) && has_rule(p, &m, "ld-so-preload"));
+    /* changed-binaries is off until since is set */
+    CHECK(!sel(p, "/usr/bin/ls", S_IFREG | 0755, &m));
     CHECK(!prof_names(p, "/proc", 5));
     CHECK(prof_names(p, "/dev", 4)); /* /dev/shm is named */
     CHECK(prof_add_exclude(p, "/var/log/**", &err) == 0);
