@@ -75,6 +75,65 @@ check "pre-rebuild: /etc/hosts is collected" grep -qP '^collect\t[0-9]+\tconfigu
 check "pre-rebuild: /usr/bin/ls is recorded as metadata" grep -qP '^metadata\t0\tinventory\t/usr/bin/ls$' "$W/plan-pr"
 check "pre-rebuild: a home dot-file is collected" grep -qP '^collect\t[0-9]+\thome-dotfiles,inventory\t/home/alice/.bash_history$' "$W/plan-pr"
 
+# ---- linux-triage's indicator rules on a dead-box fixture -----------------------------------
+echo 'libevil.so' > "$F/etc/ld.so.preload"
+echo 'suid' > "$F/usr/bin/passwd"; chmod 4755 "$F/usr/bin/passwd"
+mkdir -p "$F/var/www/html/blog"
+printf '<?php\n// a benign page that talks about eval() and $_POST\necho htmlspecialchars($_POST["q"]);\n' > "$F/var/www/html/blog/index.php"
+collect --root "$F" --out "$W/lt"
+check "linux-triage on the fixture: exit 0" [ "$RC" -eq 0 ]
+unpack "$ARCHIVE" "$W/lt/x"
+LF=$(jq -r '.findings[] | "\(.rule) \(.path)"' "$MF" | sort | tr '\n' ';')
+check "web shell flagged, the benign page is not; ld.so.preload flagged [$LF]" \
+    [ "$LF" = "ld-so-preload /etc/ld.so.preload;webshell-content /var/www/html/shell.php;" ]
+check "the web-shell finding says which signature matched" \
+    jq -e '.findings[] | select(.rule == "webshell-content") | .excerpt | test("eval\\(\\$_POST")' "$MF"
+check "SUID file recorded as metadata (no content), ordinary binaries not at all" \
+    jq -e '([.entries[] | select(.path == "/usr/bin/passwd")][0] | .member == null and (.rules | index("suid-sgid")) != null and .mode == "104755")
+           and ([.entries[] | select(.path == "/usr/bin/ls")] | length == 0)' "$MF"
+check "stderr ends with the findings summary" grep -q '^custody: 2 findings: ' "$W/collect.err"
+"$CUSTODY" collect --root "$F" --set since=2000-01-01 --dry-run > "$W/plan-since"
+check "--set since=DATE turns on changed-binaries (metadata)" \
+    grep -qP '^metadata\t0\tchanged-binaries\t/usr/bin/ls$' "$W/plan-since"
+check "changed-binaries is off without since" bash -c "! grep -q changed-binaries '$W/plan-pr' '$W/lt/x/$STEM/manifest.json'"
+
+# ---- a user profile: includes, known-hash list, flag, finding, per-rule total cap ---------
+U=$W/user
+mkdir -p "$U/data" "$U/prof/lists"
+for i in 1 2 3; do head -c 100 /dev/zero | tr '\0' "$i" > "$U/data/blob$i.bin"; done
+echo 'known bad tool' > "$U/data/tool.elf"
+echo 'innocent' > "$U/data/readme.txt"
+printf '# sha256sum output works\n%s  tool.elf\n' "$(sha256sum < "$U/data/tool.elf" | cut -d' ' -f1)" > "$U/prof/lists/bad.sha256"
+cat > "$U/prof/base.json" <<'P'
+{"name": "base", "variables": {"dir": "/data"},
+ "rules": [{"id": "readme", "description": "base rule", "include": ["${dir}/readme.txt"]}]}
+P
+cat > "$U/prof/case.json" <<'P'
+{"name": "case-42", "includes": ["base.json"], "variables": {"dir": "/data"},
+ "rules": [
+  {"id": "blobs", "include": ["${dir}/*.bin"], "max_total_bytes": 250},
+  {"id": "known-bad", "description": "hash in the case's list", "include": ["${dir}/*.elf", "${dir}/*.txt"],
+   "types": ["file"], "action": "flag", "hashes": {"files": ["lists/bad.sha256"]}},
+  {"id": "readme-seen", "description": "readme present", "include": ["${dir}/readme.txt"],
+   "action": "metadata", "finding": true}
+ ]}
+P
+collect --root "$U" --profile "$U/prof/case.json" --out "$W/uo"
+check "user profile with includes: exit 0" [ "$RC" -eq 0 ]
+unpack "$ARCHIVE" "$W/uo/x"
+check "the included profile's rule collects" \
+    jq -e '.entries[] | select(.path == "/data/readme.txt") | .member != null and (.rules | index("readme")) != null' "$MF"
+check "the manifest names the included profile" jq -e '.collection.profile.includes == ["base"]' "$MF"
+check "per-rule total cap: two blobs collected, the third skipped with the reason" \
+    jq -e '([.entries[] | select(.path | test("blob")) | .status] | sort == ["ok","ok","skipped"])
+           and ([.entries[] | select(.status == "skipped")][0] | .member == null and (.reason | test("rule-total-cap: rule .blobs.")))' "$MF"
+check "the known-hash list flags the tool (a flag rule collects what it looks at)" \
+    jq -e '([.findings[] | select(.rule == "known-bad") | .path] == ["/data/tool.elf"])
+           and ([.entries[] | select(.path == "/data/tool.elf")][0].member != null)' "$MF"
+check "a metadata rule with finding:true reports without content tests" \
+    jq -e '[.findings[] | select(.rule == "readme-seen") | .path] == ["/data/readme.txt"]' "$MF"
+check "the manifest with findings, reasons and includes validates" "$PY" "$CUSTODY_SRC/tests/tools/validate_manifest.py" "$SCHEMA" "$MF"
+
 printf '{"name": "x",\n "rules": [\n  {"id": "a", "include": ["/a"],, }\n ]}\n' > "$W/broken.json"
 set +e
 "$CUSTODY" collect --root "$R" --profile "$W/broken.json" --dry-run > /dev/null 2> "$W/broken.err"; brc=$?
