@@ -134,6 +134,22 @@ check "a metadata rule with finding:true reports without content tests" \
     jq -e '[.findings[] | select(.rule == "readme-seen") | .path] == ["/data/readme.txt"]' "$MF"
 check "the manifest with findings, reasons and includes validates" "$PY" "$CUSTODY_SRC/tests/tools/validate_manifest.py" "$SCHEMA" "$MF"
 
+# ---- the profile schema: every embedded profile and every valid case is valid; the
+# structurally broken cases are not ---------------------------------------------------------
+PSCHEMA=$CUSTODY_SRC/docs/profile.schema.json
+for name in $("$CUSTODY" profiles | cut -f1); do
+    "$CUSTODY" profiles show "$name" > "$W/show-$name.json"
+    check "embedded profile $name validates against docs/profile.schema.json" \
+        "$PY" "$CUSTODY_SRC/tests/tools/validate_manifest.py" "$PSCHEMA" "$W/show-$name.json"
+done
+for f in "$CUSTODY_SRC"/tests/data/profiles/valid/*.json; do
+    check "valid case $(basename "$f") validates" "$PY" "$CUSTODY_SRC/tests/tools/validate_manifest.py" "$PSCHEMA" "$f"
+done
+for c in bad-action bad-perm bad-size bad-type missing-id no-include no-name unknown-key unknown-rule-key \
+         tests-on-metadata bad-hex empty-content empty-lines bad-hash bad-total bad-windows negative-cap; do
+    check "schema rejects the invalid case $c" bash -c "! '$PY' '$CUSTODY_SRC/tests/tools/validate_manifest.py' '$PSCHEMA' '$CUSTODY_SRC/tests/data/profiles/invalid/$c/profile.json' 2>/dev/null"
+done
+
 printf '{"name": "x",\n "rules": [\n  {"id": "a", "include": ["/a"],, }\n ]}\n' > "$W/broken.json"
 set +e
 "$CUSTODY" collect --root "$R" --profile "$W/broken.json" --dry-run > /dev/null 2> "$W/broken.err"; brc=$?
