@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AGE_INTRO "age-encryption.org/v1"
 #define AGE_X25519_INFO "age-encryption.org/v1/X25519"
@@ -1013,6 +1014,8 @@ ssize_t age_dec_read(struct age_dec *d, void *buf, size_t len, struct cu_err *er
 {
     if (d->failed)
         return cu_err_set(err, 0, "age: decryption failed earlier");
+    if (len == 0)
+        return 0;
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
     while (d->ptpos == d->ptlen) {
