@@ -889,6 +889,7 @@ load_profile:
                 fprintf(stderr, "custody collect: memfd_create: %s\n", strerror(errno));
                 goto out;
             }
+            fchmod(r.mem_fd[i], 0644); /* the log member's mode, as for a file */
             *paths[i] = cu_xasprintf("/proc/self/fd/%d", r.mem_fd[i]);
             if (access(*paths[i], R_OK | W_OK) != 0) {
                 fprintf(stderr, "custody collect: --encrypt-to needs /proc (%s: %s)\n",

@@ -354,7 +354,7 @@ int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *re
     res->problem_list = json_array();
     res->sidecar = -1;
     struct vf v = {o, res, {0}};
-    if (mf_scan(archive, 1, &v.scan, err) != 0)
+    if (mf_scan(archive, 1, o->ids, o->n_ids, &v.scan, err) != 0)
         return -1;
     check_scanned(&v, archive);
     mf_scan_free(&v.scan);
