@@ -50,7 +50,7 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
         if (n < 0) {
             s->dec_failed = 1;
             snprintf(s->dec_msg, sizeof s->dec_msg, "%.250s", e.msg);
-            archive_set_error(a, EIO, "%.250s", e.msg);
+            archive_set_error(a, EIO, "%s", e.msg);
             return -1;
         }
         *out = s->buf;
