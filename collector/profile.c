@@ -1001,7 +1001,8 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     if (patterns(json_object_get(root, "exclude"), "exclude", "", env, vars, &gx, &ngx, &e2) != 0)
         goto out;
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + ngx + 1) * sizeof *p->exclude);
-    memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
+    if (ngx) /* gx is NULL when there are none: memcpy's arguments must not be */
+        memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
     p->n_exclude += ngx;
     free(gx);
     json_t *rules = json_object_get(root, "rules");
