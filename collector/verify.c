@@ -307,7 +307,10 @@ static void check_scanned(struct vf *v, const char *archive)
     if (archive)
         check_sidecar(v, archive);
     if (v->scan.manifest_index < 0 || !v->scan.manifest) {
-        if (archive)
+        if (archive && v->scan.encrypted && !v->o->journal)
+            problem(v, "NO MANIFEST", NULL, 0, "manifest.json is missing (an encrypted run "
+                    "keeps no journal to check the members against)");
+        else if (archive)
             check_journal(v, archive);
         else
             problem(v, "NO MANIFEST", NULL, 0, "manifest.json is missing");
