@@ -394,7 +394,7 @@ int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t n
             snprintf(out->read_error_msg, sizeof out->read_error_msg, "%.250s", e.msg);
         }
     }
-drain:
+drain:;
     /* hash whatever the reader left unread, so the sidecar covers the whole file */
     ssize_t n;
     while ((n = read(st->fd, buf, BLOCK)) > 0)
