@@ -912,8 +912,10 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     load_chain[depth] = real ? real : source;
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
+    if (!root) {
+        free(real);
         return cu_err_set(err, 0, "%s:%d:%d: %s", source, je.line, je.column, je.text);
+    }
     struct prof_profile *p = cu_xcalloc(1, sizeof *p);
     struct cu_err e2;
     int rc = -1;
