@@ -30,6 +30,15 @@ int clog_open(struct clog **out, const char *path, int quiet, struct cu_err *err
     return 0;
 }
 
+int clog_open_fd(struct clog **out, int fd, int quiet)
+{
+    struct clog *l = cu_xcalloc(1, sizeof *l);
+    l->fd = fd;
+    l->quiet = quiet;
+    *out = l;
+    return 0;
+}
+
 static const char *const level_names[] = {"INFO", "WARN", "ERROR"};
 
 void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)

@@ -15,6 +15,8 @@ struct clog;
 enum clog_level { CLOG_INFO, CLOG_WARN, CLOG_ERROR };
 
 int clog_open(struct clog **out, const char *path, int quiet, struct cu_err *err);
+/* The same on an open descriptor (a memfd for encrypted runs); the log owns fd. */
+int clog_open_fd(struct clog **out, int fd, int quiet);
 void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Close the file; further lines go to stderr only. NULL is a no-op. */

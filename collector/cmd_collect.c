@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "age.h"
 #include "clog.h"
 #include "digest.h"
 #include "entry.h"
@@ -64,7 +65,8 @@ struct opts {
     const char *root, *out, *profile, *case_id, *examiner, *note, *sign_key, *pass_file;
     const char *hash, *compress;
     const char *include[MAX_PATTERNS], *exclude[MAX_PATTERNS], *set[MAX_PATTERNS];
-    size_t n_include, n_exclude, n_set;
+    const char *encrypt_to[MAX_PATTERNS];
+    size_t n_include, n_exclude, n_set, n_encrypt_to;
     int xdev, quiet, no_live, environ, open_file_content, dry_run;
 };
 
@@ -96,6 +98,9 @@ struct run {
     uint64_t *rule_used;     /* bytes collected per rule, for max_total_bytes */
     const char *cur_path;    /* the item being read, for findings */
     char reason[256];        /* storage for an entry's skip reason */
+    struct age_recipient *recips; /* --encrypt-to: the archive is age-encrypted to these */
+    size_t n_recips;
+    int mem_fd[4];           /* encrypted runs: journal, log, findings, manifest in memory */
 };
 
 static void usage(FILE *f)
@@ -107,7 +112,7 @@ static void usage(FILE *f)
         "                       [--sign-key FILE [--passphrase-file FILE]]\n"
         "                       [--hash sha256[,sha1][,md5]] [--compress zstd|gzip|none]\n"
         "                       [--xdev] [--quiet] [--no-live] [--environ] [--open-file-content]\n"
-        "                       [--dry-run]\n"
+        "                       [--encrypt-to RECIPIENT|FILE]... [--dry-run]\n"
         "\n"
         "Collects the files the profile selects under --root (default /) into one pax archive\n"
         "<host>-<UTC stamp>[-<case>].tar.zst in --out (default .), every member hashed in the\n"
@@ -119,6 +124,9 @@ static void usage(FILE *f)
         "processes, sockets, network, users, kernel and open files from /proc into live/;\n"
         "--no-live skips that, --environ adds process environments (secrets!),\n"
         "--open-file-content collects deleted files that processes still hold open.\n"
+        "--encrypt-to age1... (or a file of such lines; repeatable) writes the archive age\n"
+        "encrypted (<name>.tar.zst.age): no plaintext evidence, log, journal or manifest is\n"
+        "written to --out; the journal is then kept in memory (no recovery after SIGKILL).\n"
         "--dry-run prints the plan (action, size, rules, path per selected item; totals) and\n"
         "writes nothing.\n"
         "\n"
@@ -130,7 +138,7 @@ static void usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES, O_DRYRUN };
+    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES, O_DRYRUN, O_ENCRYPT };
     static const struct option lo[] = {
         {"root", required_argument, 0, 'r'},     {"out", required_argument, 0, 'o'},
         {"profile", required_argument, 0, 'p'},  {"include", required_argument, 0, 'i'},
@@ -143,6 +151,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"no-live", no_argument, 0, O_NOLIVE},   {"environ", no_argument, 0, O_ENVIRON},
         {"open-file-content", no_argument, 0, O_OPENFILES},
         {"dry-run", no_argument, 0, O_DRYRUN},
+        {"encrypt-to", required_argument, 0, O_ENCRYPT},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -160,9 +169,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'p': o->profile = optarg; break;
         case 'i':
         case 'x':
-        case 's': {
-            const char **arr = c == 'i' ? o->include : c == 'x' ? o->exclude : o->set;
-            size_t *n = c == 'i' ? &o->n_include : c == 'x' ? &o->n_exclude : &o->n_set;
+        case 's':
+        case O_ENCRYPT: {
+            const char **arr = c == 'i' ? o->include : c == 'x' ? o->exclude
+                             : c == 's' ? o->set : o->encrypt_to;
+            size_t *n = c == 'i' ? &o->n_include : c == 'x' ? &o->n_exclude
+                      : c == 's' ? &o->n_set : &o->n_encrypt_to;
             if (*n >= MAX_PATTERNS) {
                 fprintf(stderr, "custody collect: too many patterns\n");
                 return -1;
@@ -666,6 +678,17 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(sg, "fingerprint", json_string(fp));
     json_object_set_new(sg, "ephemeral", json_boolean(ephemeral));
     json_object_set_new(c, "signer", sg);
+    if (r->n_recips) {
+        json_t *en = json_object(), *rl = json_array();
+        json_object_set_new(en, "format", json_string("age-encryption.org/v1"));
+        for (size_t i = 0; i < r->n_recips; i++) {
+            char rs[AGE_RECIPIENT_MAX];
+            age_recipient_string(r->recips[i].pub, rs);
+            json_array_append_new(rl, json_string(rs));
+        }
+        json_object_set_new(en, "recipients", rl);
+        json_object_set_new(c, "encryption", en);
+    }
     json_object_set_new(h, "collection", c);
     return h;
 }
@@ -721,6 +744,8 @@ int cmd_collect(int argc, char **argv)
     r.o = &o;
     r.rootfd = -1;
     r.findings_fd = -1;
+    for (int i = 0; i < 4; i++)
+        r.mem_fd[i] = -1;
     int ret = EXIT_USAGE;
     struct sig_key *key = NULL;
     char *archive_path = NULL, *journal_path = NULL, *log_path = NULL, *mf_path = NULL;
@@ -739,6 +764,11 @@ int cmd_collect(int argc, char **argv)
         fprintf(stderr, "custody collect: --compress must be zstd, gzip or none\n");
         goto out;
     }
+    for (size_t i = 0; i < o.n_encrypt_to; i++)
+        if (age_recipients_load(o.encrypt_to[i], &r.recips, &r.n_recips, &err) != 0) {
+            fprintf(stderr, "custody collect: --encrypt-to %s: %s\n", o.encrypt_to[i], err.msg);
+            goto out;
+        }
     char rootreal[PATH_MAX], outreal[PATH_MAX];
     r.rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r.rootfd < 0 || !realpath(o.root, rootreal)) {
@@ -843,21 +873,60 @@ load_profile:
         r.stem = cu_xasprintf("%s-%s", host, stamp);
     }
     free(host);
-    archive_path = cu_xasprintf("%s/%s%s", outreal, r.stem, oa_suffix(comp));
-    journal_path = cu_xasprintf("%s/%s.journal", outreal, r.stem);
-    log_path = cu_xasprintf("%s/%s.log", outreal, r.stem);
-    mf_path = cu_xasprintf("%s/%s.manifest.json", outreal, r.stem);
+    archive_path = cu_xasprintf("%s/%s%s%s", outreal, r.stem, oa_suffix(comp),
+                                r.n_recips ? ".age" : "");
     r.reserve_path = cu_xasprintf("%s/%s.reserve", outreal, r.stem);
-    findings_path = cu_xasprintf("%s/%s.findings", outreal, r.stem);
-
-    if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
-        mf_journal_open(&r.journal, journal_path, &err) != 0 ||
-        oa_open(&r.oa, archive_path, comp, &err) != 0) {
-        fprintf(stderr, "custody collect: %s\n", err.msg);
-        goto out;
+    if (r.n_recips) {
+        /* Encrypted run: the journal, log, findings and manifest hold evidence (names,
+         * digests, excerpts) and must never reach the output device in plaintext. They live
+         * in memory (memfd), reached by the rest of the run through /proc/self/fd paths. */
+        static const char *const mem_names[4] = {"custody-journal", "custody-log",
+                                                 "custody-findings", "custody-manifest"};
+        char **paths[4] = {&journal_path, &log_path, &findings_path, &mf_path};
+        for (int i = 0; i < 4; i++) {
+            r.mem_fd[i] = memfd_create(mem_names[i], MFD_CLOEXEC);
+            if (r.mem_fd[i] < 0) {
+                fprintf(stderr, "custody collect: memfd_create: %s\n", strerror(errno));
+                goto out;
+            }
+            fchmod(r.mem_fd[i], 0644); /* the log member's mode, as for a file */
+            *paths[i] = cu_xasprintf("/proc/self/fd/%d", r.mem_fd[i]);
+            if (access(*paths[i], R_OK | W_OK) != 0) {
+                fprintf(stderr, "custody collect: --encrypt-to needs /proc (%s: %s)\n",
+                        *paths[i], strerror(errno));
+                goto out;
+            }
+        }
+        int jfd = dup(r.mem_fd[0]), lfd = dup(r.mem_fd[1]);
+        r.findings_fd = dup(r.mem_fd[2]);
+        if (jfd < 0 || lfd < 0 || r.findings_fd < 0) {
+            fprintf(stderr, "custody collect: dup: %s\n", strerror(errno));
+            if (jfd >= 0)
+                close(jfd);
+            if (lfd >= 0)
+                close(lfd);
+            goto out;
+        }
+        clog_open_fd(&r.log, lfd, o.quiet);
+        mf_journal_open_fd(&r.journal, jfd);
+        if (oa_open(&r.oa, archive_path, comp, r.recips, r.n_recips, &err) != 0) {
+            fprintf(stderr, "custody collect: %s\n", err.msg);
+            goto out;
+        }
+    } else {
+        journal_path = cu_xasprintf("%s/%s.journal", outreal, r.stem);
+        log_path = cu_xasprintf("%s/%s.log", outreal, r.stem);
+        mf_path = cu_xasprintf("%s/%s.manifest.json", outreal, r.stem);
+        findings_path = cu_xasprintf("%s/%s.findings", outreal, r.stem);
+        if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
+            mf_journal_open(&r.journal, journal_path, &err) != 0 ||
+            oa_open(&r.oa, archive_path, comp, NULL, 0, &err) != 0) {
+            fprintf(stderr, "custody collect: %s\n", err.msg);
+            goto out;
+        }
+        r.findings_fd = open(findings_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+                                                O_NOFOLLOW | O_CLOEXEC, 0644);
     }
-    r.findings_fd = open(findings_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW |
-                                            O_CLOEXEC, 0644);
     if (r.findings_fd < 0) {
         fprintf(stderr, "custody collect: cannot create %s: %s\n", findings_path, strerror(errno));
         goto out;
@@ -866,9 +935,11 @@ load_profile:
         fprintf(stderr, "custody collect: %s: the output device is too full to start\n",
                 err.msg);
         unlink(archive_path);
-        unlink(journal_path);
-        unlink(log_path);
-        unlink(findings_path);
+        if (!r.n_recips) {
+            unlink(journal_path);
+            unlink(log_path);
+            unlink(findings_path);
+        }
         goto out;
     }
     r.dg = dg_set_new(hash_mask, &err);
@@ -895,6 +966,11 @@ load_profile:
                 CUSTODY_VERSION, rootreal, r.live ? "live" : "dead-box", r.prof->name, archive_path);
     clog_printf(r.log, CLOG_INFO, "signing key fingerprint %s (%s)", fp,
                 ephemeral ? "ephemeral key: write this fingerprint down" : o.sign_key);
+    for (size_t i = 0; i < r.n_recips; i++) {
+        char rs[AGE_RECIPIENT_MAX];
+        age_recipient_string(r.recips[i].pub, rs);
+        clog_printf(r.log, CLOG_INFO, "encrypting the archive (age) to %s", rs);
+    }
     if (r.live && outst.st_dev == rootst.st_dev)
         clog_printf(r.log, CLOG_WARN, "the output %s is on the same file system as the evidence: "
                     "writing it may overwrite deleted data; prefer an external device", outreal);
@@ -966,7 +1042,9 @@ load_profile:
     r.journal = NULL;
     head = build_head(&r, argc, argv, &start, state, key, ephemeral, hash_mask, comp);
     json_t *summary = mf_summary_to_json(&r.sum);
-    int mw = mf_manifest_write(mf_path, head, journal_path, findings_path, summary, &err);
+    int mw = r.n_recips
+        ? mf_manifest_write_fd(r.mem_fd[3], head, journal_path, findings_path, summary, &err)
+        : mf_manifest_write(mf_path, head, journal_path, findings_path, summary, &err);
     json_decref(summary);
     if (mw != 0) {
         fprintf(stderr, "custody collect: %s\n", err.msg);
@@ -1033,10 +1111,12 @@ load_profile:
             free(pub);
         }
     }
-    unlink(mf_path);
-    unlink(journal_path);
-    unlink(log_path);
-    unlink(findings_path);
+    if (!r.n_recips) {
+        unlink(mf_path);
+        unlink(journal_path);
+        unlink(log_path);
+        unlink(findings_path);
+    }
     if (!o.quiet || strcmp(state, "complete") != 0 || r.sum.errors)
         fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
             strcmp(state, "complete") ? "stopped early" : "done",
@@ -1061,8 +1141,13 @@ load_profile:
     goto out;
 
 out_keep:
-    fprintf(stderr, "custody: the partial archive %s and the journal %s are kept\n",
-            archive_path ? archive_path : "?", journal_path ? journal_path : "?");
+    if (r.n_recips)
+        fprintf(stderr, "custody: the partial archive %s is kept; it is encrypted and cut short, "
+                "and the journal was held in memory only (not written in plaintext)\n",
+                archive_path ? archive_path : "?");
+    else
+        fprintf(stderr, "custody: the partial archive %s and the journal %s are kept\n",
+                archive_path ? archive_path : "?", journal_path ? journal_path : "?");
 out:
     json_decref(head);
     mf_journal_close(r.journal, NULL);
@@ -1089,6 +1174,10 @@ out:
     if (r.findings_fd >= 0)
         close(r.findings_fd);
     free(r.reserve_path);
+    free(r.recips);
+    for (int i = 0; i < 4; i++)
+        if (r.mem_fd[i] >= 0)
+            close(r.mem_fd[i]);
     if (r.rootfd >= 0)
         close(r.rootfd);
     return ret;

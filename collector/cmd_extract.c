@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "age.h"
 #include "mfread.h"
 #include "verbs.h"
 #include "verify.h"
@@ -28,10 +29,12 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: custody extract ARCHIVE --to DIR [--force] [--pubkey FILE] [--max-bytes SIZE]\n"
+        "                       [--identity FILE]...\n"
         "\n"
         "Verifies the archive (as custody verify), then writes its members below DIR. Refuses\n"
         "absolute names, '..', writing through symbolic links, hard links, devices, FIFOs and\n"
-        "sockets; drops setuid/setgid bits; restores modification times.\n"
+        "sockets; drops setuid/setgid bits; restores modification times. An age-encrypted\n"
+        "archive (.age) is decrypted in the stream with --identity (age identity file).\n"
         "exit codes: 0 verified and extracted; 1 verification failed (nothing written unless\n"
         "--force) or members were refused; 2 usage error or unreadable input\n");
 }
@@ -52,19 +55,32 @@ static int unsafe_name(const char *n)
     return 0;
 }
 
+static int extract(const char *archive, const char *to, const char *pubkey, int force,
+                   uint64_t max_bytes, const struct age_identity *ids, size_t n_ids);
+
 int cmd_extract(int argc, char **argv)
 {
     static const struct option lo[] = {
         {"to", required_argument, 0, 't'},        {"force", no_argument, 0, 'f'},
         {"pubkey", required_argument, 0, 'k'},    {"max-bytes", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},            {"identity", required_argument, 0, 'i'},
+        {0, 0, 0, 0},
     };
     const char *to = NULL, *pubkey = NULL;
     int force = 0, c;
     uint64_t max_bytes = UINT64_MAX;
+    const char *idfiles[64];
+    size_t n_idfiles = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:fk:m:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:fk:m:hi:", lo, NULL)) != -1) {
         switch (c) {
+        case 'i':
+            if (n_idfiles == sizeof idfiles / sizeof idfiles[0]) {
+                fprintf(stderr, "custody extract: too many --identity files\n");
+                return EXIT_USAGE;
+            }
+            idfiles[n_idfiles++] = optarg;
+            break;
         case 't': to = optarg; break;
         case 'f': force = 1; break;
         case 'k': pubkey = optarg; break;
@@ -83,9 +99,30 @@ int cmd_extract(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *archive = argv[optind];
-    struct vf_opts vo = {pubkey, NULL, stderr};
-    struct vf_result vr;
     struct cu_err err;
+    struct age_identity *ids = NULL;
+    size_t n_ids = 0;
+    int ret = EXIT_USAGE;
+    for (size_t i = 0; i < n_idfiles; i++)
+        if (age_identities_load(idfiles[i], &ids, &n_ids, &err) != 0) {
+            fprintf(stderr, "custody extract: --identity %s: %s\n", idfiles[i], err.msg);
+            goto out;
+        }
+    ret = extract(archive, to, pubkey, force, max_bytes, ids, n_ids);
+out:
+    if (ids) {
+        cu_wipe(ids, n_ids * sizeof *ids);
+        free(ids);
+    }
+    return ret;
+}
+
+static int extract(const char *archive, const char *to, const char *pubkey, int force,
+                   uint64_t max_bytes, const struct age_identity *ids, size_t n_ids)
+{
+    struct cu_err err;
+    struct vf_opts vo = {pubkey, NULL, stderr, ids, n_ids};
+    struct vf_result vr;
     if (vf_verify(archive, &vo, &vr, &err) != 0) {
         fprintf(stderr, "custody extract: %s\n", err.msg);
         vf_result_free(&vr);
@@ -100,8 +137,15 @@ int cmd_extract(int argc, char **argv)
     }
     if (!verified)
         fprintf(stderr, "custody extract: verification FAILED: extracting anyway (--force)\n");
+    /* The archive is opened before moving into --to, so a relative ARCHIVE path works. */
+    struct archive *a = mf_archive_open(archive, ids, n_ids, &err);
+    if (!a) {
+        fprintf(stderr, "custody extract: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
     if (mkdir(to, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "custody extract: --to %s: %s\n", to, strerror(errno));
+        archive_read_free(a);
         return EXIT_USAGE;
     }
     int dirfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -112,15 +156,7 @@ int cmd_extract(int argc, char **argv)
             close(dirfd);
         if (cwd >= 0)
             close(cwd);
-        return EXIT_USAGE;
-    }
-    struct archive *a = mf_archive_open(archive, &err);
-    if (!a) {
-        fprintf(stderr, "custody extract: %s\n", err.msg);
-        if (fchdir(cwd) != 0)
-            perror("fchdir");
-        close(dirfd);
-        close(cwd);
+        archive_read_free(a);
         return EXIT_USAGE;
     }
     struct archive *d = archive_write_disk_new();

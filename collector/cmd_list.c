@@ -9,45 +9,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "age.h"
 #include "mfread.h"
 #include "verbs.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: custody list ARCHIVE [--json]\n"
+    fprintf(f, "usage: custody list ARCHIVE [--json] [--identity FILE]...\n"
+               "An age-encrypted archive (.age) is decrypted in the stream with --identity.\n"
                "exit codes: 0 listed; 2 usage error, unreadable input or no manifest\n");
 }
 
 int cmd_list(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"json", no_argument, 0, 'J'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"json", no_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
+        {"identity", required_argument, 0, 'i'}, {0, 0, 0, 0}};
     int json = 0, c;
+    struct age_identity *ids = NULL;
+    size_t n_ids = 0;
+    struct cu_err err;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "Jh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Jhi:", lo, NULL)) != -1) {
         if (c == 'J')
             json = 1;
-        else if (c == 'h') {
+        else if (c == 'i') {
+            if (age_identities_load(optarg, &ids, &n_ids, &err) != 0) {
+                fprintf(stderr, "custody list: --identity %s: %s\n", optarg, err.msg);
+                free(ids);
+                return EXIT_USAGE;
+            }
+        } else if (c == 'h') {
+            free(ids);
             usage(stdout);
             return EXIT_OK;
         } else {
+            free(ids);
             usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
+        free(ids);
         usage(stderr);
         return EXIT_USAGE;
     }
     struct mf_scan s;
-    struct cu_err err;
-    if (mf_scan(argv[optind], 0, &s, &err) != 0) {
+    int sr = mf_scan(argv[optind], 0, ids, n_ids, &s, &err);
+    if (ids) {
+        cu_wipe(ids, n_ids * sizeof *ids);
+        free(ids);
+    }
+    if (sr != 0) {
         fprintf(stderr, "custody list: %s\n", err.msg);
         return EXIT_USAGE;
     }
     if (!s.manifest) {
-        fprintf(stderr, "custody list: %s has no manifest.json%s\n", argv[optind],
-                s.read_error ? " (truncated or corrupt)" : "");
+        fprintf(stderr, "custody list: %s has no manifest.json%s%s\n", argv[optind],
+                s.read_error ? " (truncated or corrupt): " : "",
+                s.read_error ? s.read_error_msg : "");
         mf_scan_free(&s);
         return EXIT_USAGE;
     }

@@ -18,7 +18,8 @@ static const struct verb verbs[] = {
     {"verify", cmd_verify, "check an archive's digests, completeness and signature"},
     {"list", cmd_list, "list the entries of an archive's manifest"},
     {"extract", cmd_extract, "verify, then safely extract an archive"},
-    {"keygen", cmd_keygen, "make an Ed25519 signing key pair"},
+    {"decrypt", cmd_decrypt, "decrypt an age-encrypted archive (.age) to the plain archive"},
+    {"keygen", cmd_keygen, "make an Ed25519 signing key pair, or an age key pair (--age)"},
     {"profiles", cmd_profiles, "list or show the embedded collection profiles"},
 };
 

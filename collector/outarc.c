@@ -14,6 +14,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "age.h"
+
 struct oa_writer {
     struct archive *a;
     enum oa_compress comp;
@@ -24,6 +26,7 @@ struct oa_writer {
     int reserve_fd;
     char *reserve_path;
     uint64_t reserve_bytes;
+    struct age_enc *enc; /* age encryption between libarchive and the file, or NULL */
 };
 
 static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar"};
@@ -49,9 +52,10 @@ int oa_compress_parse(const char *s, enum oa_compress *out)
     return -1;
 }
 
-static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+/* Bytes as they go to the file (ciphertext when encrypting): written, hashed for the
+ * sidecar; a full device releases the reserve and retries. */
+static int raw_write(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err)
 {
-    struct oa_writer *w = ctx;
     const char *p = buf;
     size_t left = n;
     while (left) {
@@ -63,15 +67,32 @@ static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t
                 oa_reserve_release(w, 1); /* room to finish: stop adding content, finalise */
                 continue;
             }
-            w->write_errno = errno;
-            if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
+            int e = errno;
+            w->write_errno = e;
+            if (e == ENOSPC || e == EDQUOT || e == EFBIG)
                 w->out_full = 1;
-            archive_set_error(a, errno, "writing the archive: %s", strerror(errno));
-            return -1;
+            return cu_err_set(err, e, "writing the archive: %s", strerror(e));
         }
         EVP_DigestUpdate(w->sha, p, (size_t)r);
         p += r;
         left -= (size_t)r;
+    }
+    return 0;
+}
+
+static int age_sink(void *ctx, const void *buf, size_t len, struct cu_err *err)
+{
+    return raw_write(ctx, buf, len, err);
+}
+
+static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+    struct oa_writer *w = ctx;
+    struct cu_err err;
+    int r = w->enc ? age_enc_write(w->enc, buf, n, &err) : raw_write(w, buf, n, &err);
+    if (r != 0) {
+        archive_set_error(a, err.errnum > 0 ? err.errnum : EIO, "%s", err.msg);
+        return -1;
     }
     return (la_ssize_t)n;
 }
@@ -83,7 +104,8 @@ static int set_arc_err(struct oa_writer *w, struct cu_err *err, const char *what
                       archive_error_string(w->a) ? archive_error_string(w->a) : "archive error");
 }
 
-int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct cu_err *err)
+int oa_open(struct oa_writer **out, const char *path, enum oa_compress c,
+            const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err)
 {
     struct oa_writer *w = cu_xcalloc(1, sizeof *w);
     w->reserve_fd = -1;
@@ -98,6 +120,17 @@ int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct
     if (!w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
         oa_free(w);
         return cu_err_set(err, 0, "sha256 unavailable");
+    }
+    if (n_recipients) {
+        /* The age header goes out now; from here on only ciphertext reaches the file. */
+        w->enc = age_enc_new(recipients, n_recipients, age_sink, w, err);
+        if (!w->enc) {
+            close(w->fd);
+            w->fd = -1;
+            unlink(path);
+            oa_free(w);
+            return -1;
+        }
     }
     w->a = archive_write_new();
     if (archive_write_set_format_pax(w->a) != ARCHIVE_OK) {
@@ -163,6 +196,8 @@ int oa_close(struct oa_writer *w, char sha256_hex[65], struct cu_err *err)
     int rc = 0;
     if (archive_write_close(w->a) != ARCHIVE_OK)
         rc = set_arc_err(w, err, "closing the archive");
+    if (rc == 0 && w->enc && age_enc_finish(w->enc, err) != 0)
+        rc = -1; /* the final chunk did not get out: the file cannot be decrypted to its end */
     if (rc == 0 && fsync(w->fd) != 0 && errno != EINVAL)
         rc = cu_err_set(err, errno, "fsync of the archive: %s", strerror(errno));
     if (close(w->fd) != 0 && rc == 0)
@@ -184,6 +219,7 @@ void oa_free(struct oa_writer *w)
         archive_write_free(w->a); /* also closes it: may flush, errors ignored */
     if (w->fd >= 0)
         close(w->fd);
+    age_enc_free(w->enc);
     EVP_MD_CTX_free(w->sha);
     if (w->reserve_fd >= 0) {
         close(w->reserve_fd);
@@ -229,6 +265,8 @@ int oa_room_for(struct oa_writer *w, uint64_t bytes)
 {
     if (w->comp != OA_NONE)
         return 0;
+    if (w->enc)
+        bytes += bytes / 4096 + 4096; /* 16 bytes of tag per 64 KiB chunk, and slack */
     struct statvfs sv;
     if (fstatvfs(w->fd, &sv) != 0)
         return 0;

@@ -15,6 +15,9 @@
  *
  * Owner: output. One writer per run; members are written strictly one after another:
  * oa_header, oa_data..., oa_finish.
+ *
+ * Encryption (--encrypt-to): an age encryptor sits between libarchive's output and the
+ * file write, so the bytes written (and hashed for the sidecar) are age ciphertext.
  */
 #ifndef CUSTODY_OUTARC_H
 #define CUSTODY_OUTARC_H
@@ -26,6 +29,7 @@
 
 struct archive_entry;
 struct oa_writer;
+struct age_recipient;
 
 enum oa_compress { OA_ZSTD = 0, OA_GZIP = 1, OA_NONE = 2 };
 
@@ -34,8 +38,12 @@ const char *oa_suffix(enum oa_compress c);
 const char *oa_compress_name(enum oa_compress c);
 int oa_compress_parse(const char *s, enum oa_compress *out);
 
-/* Create path (O_EXCL) and start the archive. */
-int oa_open(struct oa_writer **out, const char *path, enum oa_compress c, struct cu_err *err);
+/* Create path (O_EXCL) and start the archive. With n_recipients > 0 the file is age v1
+ * encrypted to them: libarchive's output is encrypted in the write callback before it
+ * reaches the file (no plaintext is ever written), the sidecar digest is of the ciphertext,
+ * and the full-device reserve works as without encryption. */
+int oa_open(struct oa_writer **out, const char *path, enum oa_compress c,
+            const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err);
 int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err);
 int oa_data(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err);
 int oa_finish(struct oa_writer *w, struct cu_err *err);

@@ -936,8 +936,10 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     load_chain[depth] = real ? real : source;
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
+    if (!root) {
+        free(real);
         return cu_err_set(err, 0, "%s:%d:%d: %s", source, je.line, je.column, je.text);
+    }
     struct prof_profile *p = cu_xcalloc(1, sizeof *p);
     struct cu_err e2;
     int rc = -1;
@@ -1025,7 +1027,8 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     if (patterns(json_object_get(root, "exclude"), "exclude", "", env, vars, &gx, &ngx, &e2) != 0)
         goto out;
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + ngx + 1) * sizeof *p->exclude);
-    memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
+    if (ngx) /* gx is NULL when there are none: memcpy's arguments must not be */
+        memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
     p->n_exclude += ngx;
     free(gx);
     json_t *rules = json_object_get(root, "rules");

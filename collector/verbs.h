@@ -23,5 +23,6 @@ int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
 
 #endif

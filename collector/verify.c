@@ -307,7 +307,10 @@ static void check_scanned(struct vf *v, const char *archive)
     if (archive)
         check_sidecar(v, archive);
     if (v->scan.manifest_index < 0 || !v->scan.manifest) {
-        if (archive)
+        if (archive && v->scan.encrypted && !v->o->journal)
+            problem(v, "NO MANIFEST", NULL, 0, "manifest.json is missing (an encrypted run "
+                    "keeps no journal to check the members against)");
+        else if (archive)
             check_journal(v, archive);
         else
             problem(v, "NO MANIFEST", NULL, 0, "manifest.json is missing");
@@ -354,7 +357,7 @@ int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *re
     res->problem_list = json_array();
     res->sidecar = -1;
     struct vf v = {o, res, {0}};
-    if (mf_scan(archive, 1, &v.scan, err) != 0)
+    if (mf_scan(archive, 1, o->ids, o->n_ids, &v.scan, err) != 0)
         return -1;
     check_scanned(&v, archive);
     mf_scan_free(&v.scan);

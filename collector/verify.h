@@ -25,11 +25,15 @@
 
 #include "util.h"
 
+struct age_identity;
+
 struct vf_opts {
     const char *pubkey; /* pinned key file, or NULL */
     const char *journal; /* journal to check against when the manifest is missing, or NULL:
                             then <archive minus .tar*>.journal is tried */
     FILE *report;        /* problem and summary lines; NULL for none */
+    const struct age_identity *ids; /* for an age-encrypted archive (--identity), or NULL */
+    size_t n_ids;
 };
 
 struct vf_result {

@@ -30,6 +30,15 @@ int mf_journal_open(struct mf_journal **out, const char *path, struct cu_err *er
     return 0;
 }
 
+int mf_journal_open_fd(struct mf_journal **out, int fd)
+{
+    struct mf_journal *j = cu_xcalloc(1, sizeof *j);
+    j->fd = fd;
+    j->last_sync = time(NULL);
+    *out = j;
+    return 0;
+}
+
 int mf_journal_sync(struct mf_journal *j, struct cu_err *err)
 {
     j->last_sync = time(NULL);

@@ -22,6 +22,8 @@
 struct mf_journal;
 
 int mf_journal_open(struct mf_journal **out, const char *path, struct cu_err *err);
+/* The same on an open descriptor (a memfd for encrypted runs); the journal owns fd. */
+int mf_journal_open_fd(struct mf_journal **out, int fd);
 /* Append line (no newline in it) and a newline. sync: fsync now. */
 int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync,
                       struct cu_err *err);

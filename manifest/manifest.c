@@ -139,8 +139,31 @@ static int copy_lines(FILE *in, FILE *out, char **line, size_t *cap)
     return ferror(in) ? -1 : 0;
 }
 
+static int manifest_write(int fd, const char *out_path, const json_t *head,
+                          const char *journal_path, const char *findings_path,
+                          const json_t *summary, struct cu_err *err);
+
 int mf_manifest_write(const char *out_path, const json_t *head, const char *journal_path,
                       const char *findings_path, const json_t *summary, struct cu_err *err)
+{
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cu_err_set(err, errno, "cannot create %s: %s", out_path, strerror(errno));
+    return manifest_write(fd, out_path, head, journal_path, findings_path, summary, err);
+}
+
+int mf_manifest_write_fd(int fd, const json_t *head, const char *journal_path,
+                         const char *findings_path, const json_t *summary, struct cu_err *err)
+{
+    int d = dup(fd);
+    if (d < 0)
+        return cu_err_set(err, errno, "dup: %s", strerror(errno));
+    return manifest_write(d, "the manifest", head, journal_path, findings_path, summary, err);
+}
+
+static int manifest_write(int fd, const char *out_path, const json_t *head,
+                          const char *journal_path, const char *findings_path,
+                          const json_t *summary, struct cu_err *err)
 {
     int rc = -1;
     FILE *in = NULL, *out = NULL;
@@ -150,13 +173,12 @@ int mf_manifest_write(const char *out_path, const json_t *head, const char *jour
     char *sm = json_dumps(summary, JSON_COMPACT);
     if (!h || !sm || h[strlen(h) - 1] != '}') {
         cu_err_set(err, 0, "manifest head is not a JSON object");
+        close(fd);
         goto out;
     }
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || !(out = fdopen(fd, "w"))) {
-        cu_err_set(err, errno, "cannot create %s: %s", out_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (!(out = fdopen(fd, "w"))) {
+        cu_err_set(err, errno, "cannot write %s: %s", out_path, strerror(errno));
+        close(fd);
         goto out;
     }
     in = fopen(journal_path, "re");

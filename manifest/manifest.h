@@ -51,5 +51,9 @@ void mf_summary_free(struct mf_summary *s);
  * Incomplete trailing lines (no newline) are not copied. */
 int mf_manifest_write(const char *out_path, const json_t *head, const char *journal_path,
                       const char *findings_path, const json_t *summary, struct cu_err *err);
+/* The same into an open descriptor (a memfd for encrypted runs; fd stays open, positioned
+ * after the manifest). */
+int mf_manifest_write_fd(int fd, const json_t *head, const char *journal_path,
+                         const char *findings_path, const json_t *summary, struct cu_err *err);
 
 #endif

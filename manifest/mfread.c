@@ -11,19 +11,51 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "age.h"
 
 #define BLOCK (64u * 1024u)
 
 struct rd_state {
     int fd;
-    EVP_MD_CTX *sha;
+    EVP_MD_CTX *sha;      /* of the file's bytes as they are on disk (ciphertext for .age) */
+    struct age_dec *dec;  /* an age-encrypted archive: plaintext comes from here */
+    int dec_failed;       /* the age layer failed (authentication, truncation) */
+    char dec_msg[256];
     unsigned char buf[BLOCK];
 };
+
+/* The age decryptor's source: the file, hashed as it is read. */
+static ssize_t age_src(void *ctx, void *buf, size_t len)
+{
+    struct rd_state *s = ctx;
+    for (;;) {
+        ssize_t n = read(s->fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0 && s->sha)
+            EVP_DigestUpdate(s->sha, buf, (size_t)n);
+        return n;
+    }
+}
 
 static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
 {
     struct rd_state *s = ctx;
+    if (s->dec) {
+        struct cu_err e;
+        ssize_t n = age_dec_read(s->dec, s->buf, sizeof s->buf, &e);
+        if (n < 0) {
+            s->dec_failed = 1;
+            snprintf(s->dec_msg, sizeof s->dec_msg, "%.250s", e.msg);
+            archive_set_error(a, EIO, "%s", e.msg);
+            return -1;
+        }
+        *out = s->buf;
+        return n;
+    }
     for (;;) {
         ssize_t n = read(s->fd, s->buf, sizeof s->buf);
         if (n < 0 && errno == EINTR)
@@ -50,10 +82,87 @@ static struct archive *new_reader(void)
     return a;
 }
 
-struct archive *mf_archive_open(const char *path, struct cu_err *err)
+static void rd_state_free(struct rd_state *st)
 {
+    if (!st)
+        return;
+    age_dec_free(st->dec);
+    EVP_MD_CTX_free(st->sha);
+    if (st->fd >= 0)
+        close(st->fd);
+    free(st);
+}
+
+/* Open the file; when it is age-encrypted, start decrypting it with the identities.
+ * NULL with err: cannot open, not a regular file, encrypted but no identity given, no
+ * identity matches. A damaged age header is not an error here: dec_failed is set, so
+ * that the reader reports the file as corrupt (an integrity failure). */
+static struct rd_state *rd_state_open(const char *path, int hash, const struct age_identity *ids,
+                                      size_t nids, struct cu_err *err)
+{
+    struct rd_state *st = cu_xcalloc(1, sizeof *st);
+    st->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (st->fd < 0) {
+        int e = errno;
+        free(st);
+        cu_err_set(err, e, "%s: %s", path, strerror(e));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        rd_state_free(st);
+        cu_err_set(err, 0, "%s: not a regular file", path);
+        return NULL;
+    }
+    if (hash) {
+        st->sha = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(st->sha, EVP_sha256(), NULL);
+    }
+    unsigned char head[32];
+    ssize_t hn = pread(st->fd, head, sizeof head, 0);
+    if (hn > 0 && age_is_age(head, (size_t)hn)) {
+        if (!nids) {
+            rd_state_free(st);
+            cu_err_set(err, 0, "%s is age-encrypted: give --identity FILE (the sidecar can be "
+                               "checked without the key: sha256sum -c %s.sha256)", path, path);
+            return NULL;
+        }
+        struct cu_err e;
+        st->dec = age_dec_new(ids, nids, age_src, st, &e);
+        if (!st->dec) {
+            /* A wrong key is not a damaged archive: say so and stop (exit 2). */
+            if (strstr(e.msg, "no identity matches")) {
+                rd_state_free(st);
+                cu_err_set(err, 0, "%s: %s (wrong --identity, or a damaged header)", path, e.msg);
+                return NULL;
+            }
+            st->dec_failed = 1;
+            snprintf(st->dec_msg, sizeof st->dec_msg, "%.250s", e.msg);
+        }
+    }
+    return st;
+}
+
+static int close_cb(struct archive *a, void *ctx)
+{
+    (void)a;
+    rd_state_free(ctx);
+    return ARCHIVE_OK;
+}
+
+struct archive *mf_archive_open(const char *path, const struct age_identity *ids, size_t nids,
+                                struct cu_err *err)
+{
+    struct rd_state *st = rd_state_open(path, 0, ids, nids, err);
+    if (!st)
+        return NULL;
+    if (st->dec_failed) {
+        cu_err_set(err, 0, "%s: %s", path, st->dec_msg);
+        rd_state_free(st);
+        return NULL;
+    }
     struct archive *a = new_reader();
-    if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+    if (archive_read_open(a, st, NULL, read_cb, close_cb) != ARCHIVE_OK) {
         cu_err_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s: %s", path,
                    archive_error_string(a) ? archive_error_string(a) : "cannot open");
         archive_read_free(a);
@@ -125,43 +234,44 @@ static int is_top(const char *name, const char *leaf)
     return slash && slash != name && !strcmp(slash + 1, leaf);
 }
 
-int mf_scan(const char *path, int hash, struct mf_scan *out, struct cu_err *err)
+int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t nids,
+            struct mf_scan *out, struct cu_err *err)
 {
     memset(out, 0, sizeof *out);
     out->manifest_index = out->sig_index = -1;
-    struct rd_state *st = cu_xcalloc(1, sizeof *st);
-    st->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (st->fd < 0) {
-        int e = errno;
-        free(st);
-        return cu_err_set(err, e, "%s: %s", path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(st->fd);
-        free(st);
-        return cu_err_set(err, 0, "%s: not a regular file", path);
-    }
-    st->sha = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(st->sha, EVP_sha256(), NULL);
+    struct rd_state *st = rd_state_open(path, 1, ids, nids, err);
+    if (!st)
+        return -1;
+    out->encrypted = st->dec != NULL || st->dec_failed;
     struct archive *a = new_reader();
     int rc = -1;
     EVP_MD_CTX *md[3] = {EVP_MD_CTX_new(), EVP_MD_CTX_new(), EVP_MD_CTX_new()};
     const EVP_MD *algs[3] = {EVP_sha256(), EVP_sha1(), EVP_md5()};
     unsigned char *buf = cu_xmalloc(BLOCK);
+    struct archive_entry *ae;
+    int first = 1;
+    if (st->dec_failed) {
+        /* a damaged age header: nothing to read, but the file is still hashed below */
+        out->read_error = 1;
+        snprintf(out->read_error_msg, sizeof out->read_error_msg, "%s", st->dec_msg);
+        goto drain;
+    }
     if (archive_read_open(a, st, NULL, read_cb, NULL) != ARCHIVE_OK) {
+        if (st->dec_failed) {
+            out->read_error = 1;
+            snprintf(out->read_error_msg, sizeof out->read_error_msg, "%s", st->dec_msg);
+            goto drain;
+        }
         cu_err_set(err, 0, "%s: not a readable archive: %s", path,
                    archive_error_string(a) ? archive_error_string(a) : "?");
         goto out;
     }
-    struct archive_entry *ae;
-    int first = 1;
     for (;;) {
         int r = archive_read_next_header(a, &ae);
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN) {
-            if (first) {
+            if (first && !st->dec_failed) {
                 cu_err_set(err, 0, "%s: not a readable archive: %s", path,
                            archive_error_string(a) ? archive_error_string(a) : "?");
                 goto out;
@@ -273,6 +383,18 @@ int mf_scan(const char *path, int hash, struct mf_scan *out, struct cu_err *err)
         cu_err_set(err, 0, "%s: empty archive", path);
         goto out;
     }
+    if (st->dec && !st->dec_failed) {
+        /* Decrypt to the authenticated end: the last chunk, no trailing data. */
+        struct cu_err e;
+        ssize_t dn;
+        while ((dn = age_dec_read(st->dec, buf, BLOCK, &e)) > 0)
+            ;
+        if (dn < 0 && !out->read_error) {
+            out->read_error = 1;
+            snprintf(out->read_error_msg, sizeof out->read_error_msg, "%.250s", e.msg);
+        }
+    }
+drain:;
     /* hash whatever the reader left unread, so the sidecar covers the whole file */
     ssize_t n;
     while ((n = read(st->fd, buf, BLOCK)) > 0)
@@ -287,9 +409,7 @@ out:
     for (int k = 0; k < 3; k++)
         EVP_MD_CTX_free(md[k]);
     free(buf);
-    EVP_MD_CTX_free(st->sha);
-    close(st->fd);
-    free(st);
+    rd_state_free(st);
     if (rc != 0)
         mf_scan_free(out);
     return rc;

@@ -52,15 +52,24 @@ struct mf_scan {
     int read_error; /* the archive ended badly (truncated, corrupt) */
     char read_error_msg[300];
     int is_zip;
+    int encrypted; /* the file is age-encrypted (read through the decryptor) */
 };
 
 /* 0: scanned (maybe with read_error set); -1: not a readable archive at all (err). With
- * hash 0, member contents are skipped (list). */
-int mf_scan(const char *path, int hash, struct mf_scan *out, struct cu_err *err);
+ * hash 0, member contents are skipped (list).
+ * An age-encrypted file (custody collect --encrypt-to) is decrypted in the stream with one
+ * of the identities (nothing decrypted touches the disk); without identities it is an
+ * error (-1), and so is an identity that matches none of its recipients. A chunk that fails
+ * authentication, a truncated file or a damaged age header is a read_error. file_sha256 is
+ * always of the file as it is on disk (the ciphertext). */
+struct age_identity;
+int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t nids,
+            struct mf_scan *out, struct cu_err *err);
 struct mf_member *mf_scan_find(const struct mf_scan *s, const char *name, size_t len);
 void mf_scan_free(struct mf_scan *s);
 
 /* The open archive for a second pass (extract): formats and filters as mf_scan. */
-struct archive *mf_archive_open(const char *path, struct cu_err *err);
+struct archive *mf_archive_open(const char *path, const struct age_identity *ids, size_t nids,
+                                struct cu_err *err);
 
 #endif

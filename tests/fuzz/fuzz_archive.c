@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    struct vf_opts o = {NULL, NULL, NULL};
+    struct vf_opts o = {NULL, NULL, NULL, NULL, 0};
     struct vf_result r;
     struct cu_err err;
     if (vf_verify(path, &o, &r, &err) == 0)
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         vf_result_free(&r);
     struct mf_scan s;
-    if (mf_scan(path, 0, &s, &err) == 0)
+    if (mf_scan(path, 0, NULL, 0, &s, &err) == 0)
         mf_scan_free(&s);
     close(fd);
     return 0;

@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct vf_opts o = {NULL, NULL, NULL};
+    struct vf_opts o = {NULL, NULL, NULL, NULL, 0};
     struct vf_result r;
     vf_verify_manifest(data, size, &o, &r);
     vf_result_free(&r);

@@ -127,7 +127,7 @@ int main(void)
     char apath[300];
     snprintf(apath, sizeof apath, "%s.tar", root);
     struct oa_writer *oa = NULL;
-    CHECK(oa_open(&oa, apath, OA_NONE, &err) == 0);
+    CHECK(oa_open(&oa, apath, OA_NONE, NULL, 0, &err) == 0);
     struct dg_set *dg = dg_set_new(0, &err);
     struct rd_ctx rc;
     rd_init(&rc, oa, dg, NULL, NULL);
