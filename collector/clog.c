@@ -15,6 +15,8 @@
 struct clog {
     int fd;
     int quiet;
+    void (*hook)(void *); /* called before a line goes to stderr (the progress line) */
+    void *hook_ctx;
     unsigned long long bytes;
 };
 
@@ -66,8 +68,19 @@ void clog_printf(struct clog *l, enum clog_level lvl, const char *fmt, ...)
         if (w > 0)
             l->bytes += (unsigned long long)w;
     }
-    if (!l || !l->quiet || lvl != CLOG_INFO)
+    if (!l || !l->quiet || lvl == CLOG_ERROR) {
+        if (l && l->hook)
+            l->hook(l->hook_ctx);
         fprintf(stderr, "custody: %s%s\n", lvl == CLOG_INFO ? "" : lvl == CLOG_WARN ? "warning: " : "error: ", msg);
+    }
+}
+
+void clog_set_hook(struct clog *l, void (*fn)(void *), void *ctx)
+{
+    if (l) {
+        l->hook = fn;
+        l->hook_ctx = ctx;
+    }
 }
 
 void clog_close_file(struct clog *l)

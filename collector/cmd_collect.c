@@ -33,11 +33,13 @@
 #include "digest.h"
 #include "entry.h"
 #include "hostinfo.h"
+#include "reslimit.h"
 #include "live.h"
 #include "journal.h"
 #include "manifest.h"
 #include "outarc.h"
 #include "profile.h"
+#include "progress.h"
 #include "reader.h"
 #include "scan.h"
 #include "sign.h"
@@ -55,8 +57,11 @@ static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
-    if (stop_requested)
+    if (stop_requested) {
+        if (sig == SIGALRM)
+            return; /* the time limit, while already stopping: nothing more to do */
         _exit(EXIT_STOPPED); /* second signal: at once; the journal is on disk */
+    }
     stop_requested = 1;
     stop_signal = sig;
 }
@@ -68,6 +73,8 @@ struct opts {
     const char *encrypt_to[MAX_PATTERNS];
     size_t n_include, n_exclude, n_set, n_encrypt_to;
     int xdev, quiet, no_live, environ, open_file_content, dry_run;
+    const char *max_total, *max_file_size, *rate_limit, *timeout, *progress;
+    int normal_priority;
 };
 
 struct run {
@@ -101,6 +108,9 @@ struct run {
     struct age_recipient *recips; /* --encrypt-to: the archive is age-encrypted to these */
     size_t n_recips;
     int mem_fd[4];           /* encrypted runs: journal, log, findings, manifest in memory */
+    struct limits lim;
+    struct progress *prog;
+    uint64_t total_collected; /* content bytes collected, for --max-total */
 };
 
 static void usage(FILE *f)
@@ -113,6 +123,9 @@ static void usage(FILE *f)
         "                       [--hash sha256[,sha1][,md5]] [--compress zstd|gzip|none]\n"
         "                       [--xdev] [--quiet] [--no-live] [--environ] [--open-file-content]\n"
         "                       [--encrypt-to RECIPIENT|FILE]... [--dry-run]\n"
+        "                       [--max-total SIZE] [--max-file-size SIZE] [--rate-limit SIZE]\n"
+        "                       [--timeout DURATION] [--normal-priority]\n"
+        "                       [--progress auto|json|none]\n"
         "\n"
         "Collects the files the profile selects under --root (default /) into one pax archive\n"
         "<host>-<UTC stamp>[-<case>].tar.zst in --out (default .), every member hashed in the\n"
@@ -129,16 +142,24 @@ static void usage(FILE *f)
         "written to --out; the journal is then kept in memory (no recovery after SIGKILL).\n"
         "--dry-run prints the plan (action, size, rules, path per selected item; totals) and\n"
         "writes nothing.\n"
+        "Limits (for a production server): --max-total and --max-file-size leave files out\n"
+        "(entries with status skipped and the reason); --rate-limit caps the read rate in\n"
+        "bytes per second (20M); --timeout (90s, 30m, 2h) finalises cleanly with state\n"
+        "time-limit. custody runs at the lowest CPU priority and in the idle I/O class unless\n"
+        "--normal-priority. --progress: a status line on a terminal (auto, the default),\n"
+        "JSON lines on stderr (json), or none; --quiet prints only errors (and an ephemeral\n"
+        "key's fingerprint).\n"
         "\n"
         "exit codes: 0 complete without evidence errors; 1 complete, with evidence errors\n"
         "            listed in the manifest; 2 usage or fatal error before anything was\n"
-        "            written; 3 stopped early (state interrupted or output-full)\n",
+        "            written; 3 stopped early (state interrupted, output-full or time-limit)\n",
         DEFAULT_PROFILE);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES, O_DRYRUN, O_ENCRYPT };
+    enum { O_XDEV = 256, O_PASSFILE, O_NOLIVE, O_ENVIRON, O_OPENFILES, O_DRYRUN, O_ENCRYPT,
+           O_MAXTOTAL, O_MAXFILE, O_RATE, O_TIMEOUT, O_NORMALPRIO, O_PROGRESS };
     static const struct option lo[] = {
         {"root", required_argument, 0, 'r'},     {"out", required_argument, 0, 'o'},
         {"profile", required_argument, 0, 'p'},  {"include", required_argument, 0, 'i'},
@@ -152,6 +173,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"open-file-content", no_argument, 0, O_OPENFILES},
         {"dry-run", no_argument, 0, O_DRYRUN},
         {"encrypt-to", required_argument, 0, O_ENCRYPT},
+        {"max-total", required_argument, 0, O_MAXTOTAL},
+        {"max-file-size", required_argument, 0, O_MAXFILE},
+        {"rate-limit", required_argument, 0, O_RATE},
+        {"timeout", required_argument, 0, O_TIMEOUT},
+        {"normal-priority", no_argument, 0, O_NORMALPRIO},
+        {"progress", required_argument, 0, O_PROGRESS},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -195,6 +222,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case O_OPENFILES: o->open_file_content = 1; break;
         case O_DRYRUN: o->dry_run = 1; break;
         case 'q': o->quiet = 1; break;
+        case O_MAXTOTAL: o->max_total = optarg; break;
+        case O_MAXFILE: o->max_file_size = optarg; break;
+        case O_RATE: o->rate_limit = optarg; break;
+        case O_TIMEOUT: o->timeout = optarg; break;
+        case O_NORMALPRIO: o->normal_priority = 1; break;
+        case O_PROGRESS: o->progress = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -315,6 +348,19 @@ static void select_findings(struct run *r, const char *path)
     }
 }
 
+static void progress_clear_hook(void *ctx)
+{
+    prog_clear(ctx);
+}
+
+/* Every read of evidence: the rate limit, then the progress line. */
+static void read_account(void *ctx, size_t n)
+{
+    struct run *r = ctx;
+    lim_rate_account(&r->lim, n);
+    prog_bytes(r->prog, n);
+}
+
 static void scan_tap(void *ctx, const void *buf, size_t n)
 {
     scan_feed(ctx, buf, n);
@@ -362,6 +408,23 @@ static int visit(void *ctx, const struct walk_item *it)
         e.status = MF_SKIPPED;
         e.reason = r->reason;
     }
+    if (collect && t == S_IFREG && r->lim.max_file_size &&
+        (uint64_t)it->st->st_size > r->lim.max_file_size) {
+        collect = 0;
+        e.status = MF_SKIPPED;
+        snprintf(r->reason, sizeof r->reason, "max-file-size: %llu bytes is over --max-file-size "
+                 "%llu", (unsigned long long)it->st->st_size, (unsigned long long)r->lim.max_file_size);
+        e.reason = r->reason;
+    }
+    if (collect && t == S_IFREG && r->lim.max_total && r->total_collected + want > r->lim.max_total) {
+        collect = 0;
+        e.status = MF_SKIPPED;
+        snprintf(r->reason, sizeof r->reason, "max-total: %llu bytes collected, %llu more would "
+                 "pass --max-total %llu", (unsigned long long)r->total_collected,
+                 (unsigned long long)want, (unsigned long long)r->lim.max_total);
+        e.reason = r->reason;
+    }
+    prog_item(r->prog, it->path, it->path_len);
     select_findings(r, it->path);
     if (collect) {
         if (member_name(r, "fs", it->path, it->path_len) != 0) {
@@ -381,6 +444,7 @@ static int visit(void *ctx, const struct walk_item *it)
             if (scanning && rc == 0)
                 scan_end(r->scan, (const char(*)[DG_HEX_MAX])e.digests, e.have_digests);
             budget_charge(r, e.collected_bytes);
+            r->total_collected += e.collected_bytes;
         } else {
             rc = rd_symlink(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
                             &e, &r->fatal_err);
@@ -661,6 +725,7 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     json_object_set_new(c, "hash_algorithms", ha);
     json_object_set_new(c, "compress", json_string(oa_compress_name(comp)));
     json_object_set_new(c, "state", json_string(state));
+    json_object_set_new(c, "limits", lim_to_json(&r->lim));
     json_t *lv = json_object();
     json_object_set_new(lv, "captured", json_boolean(r->live_captured));
     json_object_set_new(lv, "reason", mf_json_text(r->live_reason));
@@ -763,6 +828,45 @@ int cmd_collect(int argc, char **argv)
     if (oa_compress_parse(o.compress, &comp) != 0) {
         fprintf(stderr, "custody collect: --compress must be zstd, gzip or none\n");
         goto out;
+    }
+    {
+        const char *sz[3] = {o.max_total, o.max_file_size, o.rate_limit};
+        const char *nm[3] = {"--max-total", "--max-file-size", "--rate-limit"};
+        uint64_t *dst[3] = {&r.lim.max_total, &r.lim.max_file_size, &r.lim.rate};
+        for (int i = 0; i < 3; i++) {
+            if (!sz[i])
+                continue;
+            char tmp[64];
+            snprintf(tmp, sizeof tmp, "%s", sz[i]);
+            size_t tl = strlen(tmp);
+            if (i == 2 && tl > 2 && !strcmp(tmp + tl - 2, "/s"))
+                tmp[tl - 2] = '\0'; /* "10M/s" */
+            if (cu_size_parse(tmp, dst[i]) != 0 || *dst[i] == 0) {
+                fprintf(stderr, "custody collect: %s: '%s' is not a size (e.g. 500M, 2G)\n", nm[i],
+                        sz[i]);
+                goto out;
+            }
+        }
+        if (o.timeout && lim_duration_parse(o.timeout, &r.lim.timeout_s) != 0) {
+            fprintf(stderr, "custody collect: --timeout: '%s' is not a duration (90s, 30m, 2h)\n",
+                    o.timeout);
+            goto out;
+        }
+        enum prog_mode pm = PROG_NONE;
+        if (!o.progress || !strcmp(o.progress, "auto"))
+            pm = !o.quiet && isatty(STDERR_FILENO) ? PROG_TTY : PROG_NONE;
+        else if (!strcmp(o.progress, "json"))
+            pm = PROG_JSON;
+        else if (!strcmp(o.progress, "tty"))
+            pm = PROG_TTY;
+        else if (strcmp(o.progress, "none")) {
+            fprintf(stderr, "custody collect: --progress must be auto, json or none\n");
+            goto out;
+        }
+        if (!o.dry_run)
+            r.prog = prog_new(pm, stderr, r.lim.max_total);
+        r.lim.low_priority = !o.normal_priority;
+        lim_apply_priority(&r.lim); /* before the walk: the host keeps serving */
     }
     for (size_t i = 0; i < o.n_encrypt_to; i++)
         if (age_recipients_load(o.encrypt_to[i], &r.recips, &r.n_recips, &err) != 0) {
@@ -960,7 +1064,13 @@ load_profile:
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (r.lim.timeout_s)
+        alarm(r.lim.timeout_s > 86400u * 365 ? 86400u * 365 : (unsigned)r.lim.timeout_s);
+    clog_set_hook(r.log, progress_clear_hook, r.prog);
+    r.rd.account = read_account;
+    r.rd.account_ctx = &r;
 
     clog_printf(r.log, CLOG_INFO, "custody %s collect: root %s (%s mode), profile %s, output %s",
                 CUSTODY_VERSION, rootreal, r.live ? "live" : "dead-box", r.prof->name, archive_path);
@@ -979,7 +1089,9 @@ load_profile:
                     "recorded as errors");
 
     /* Volatile state first (order of volatility), then the walk. */
+    prog_phase(r.prog, "live");
     capture_live(&r);
+    prog_phase(r.prog, "files");
     if (!r.live_captured && r.live_reason)
         clog_printf(r.log, CLOG_INFO, "live capture skipped: %s", r.live_reason);
     struct walk_opts wo = {r.prof, o.xdev, 1, outst.st_dev, outst.st_ino, r.log, &stop_requested};
@@ -992,11 +1104,21 @@ load_profile:
         if (!r.fatal)
             clog_printf(r.log, CLOG_WARN, "the output device is full: no more content is added; "
                         "finalising a partial archive with the room reserved for it");
+    } else if (stop_requested && stop_signal == SIGALRM) {
+        state = "time-limit";
+        clog_printf(r.log, CLOG_WARN, "the time limit of %llu s is reached: finalising a partial "
+                    "archive", (unsigned long long)r.lim.timeout_s);
     } else if (stop_requested) {
         state = "interrupted";
         clog_printf(r.log, CLOG_WARN, "stopped by signal %d: finalising a partial archive",
                     (int)stop_signal);
     }
+    alarm(0);
+    if (r.lim.slept_ns)
+        clog_printf(r.log, CLOG_INFO, "rate limit: %.1f s spent waiting",
+                    (double)r.lim.slept_ns / 1e9);
+    prog_phase(r.prog, "finalise");
+    r.rd.account = NULL; /* our own log and manifest are not evidence: no rate limit, no count */
     clog_printf(r.log, CLOG_INFO, "%llu entries, %llu members, %llu bytes collected, %llu errors; "
                 "state %s", (unsigned long long)r.sum.entries, (unsigned long long)r.sum.members,
                 (unsigned long long)r.sum.bytes_collected, (unsigned long long)r.sum.errors, state);
@@ -1117,12 +1239,13 @@ load_profile:
         unlink(log_path);
         unlink(findings_path);
     }
+    prog_end(r.prog);
     if (!o.quiet || strcmp(state, "complete") != 0 || r.sum.errors)
         fprintf(stderr, "custody: %s: %llu entries, %llu bytes, %llu errors, state %s\n",
             strcmp(state, "complete") ? "stopped early" : "done",
             (unsigned long long)r.sum.entries, (unsigned long long)r.sum.bytes_collected,
             (unsigned long long)r.sum.errors, state);
-    if (r.sum.findings) {
+    if (r.sum.findings && !o.quiet) {
         fprintf(stderr, "custody: %llu findings:", (unsigned long long)r.sum.findings);
         for (size_t i = 0; i < r.sum.n_finding_rules; i++)
             fprintf(stderr, " %s %llu%s", r.sum.finding_rules[i],
@@ -1141,6 +1264,7 @@ load_profile:
     goto out;
 
 out_keep:
+    prog_clear(r.prog);
     if (r.n_recips)
         fprintf(stderr, "custody: the partial archive %s is kept; it is encrypted and cut short, "
                 "and the journal was held in memory only (not written in plaintext)\n",
@@ -1149,6 +1273,7 @@ out_keep:
         fprintf(stderr, "custody: the partial archive %s and the journal %s are kept\n",
                 archive_path ? archive_path : "?", journal_path ? journal_path : "?");
 out:
+    prog_free(r.prog);
     json_decref(head);
     mf_journal_close(r.journal, NULL);
     oa_free(r.oa);

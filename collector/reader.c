@@ -139,6 +139,8 @@ static int copy_loop(struct rd_ctx *c, int fd, uint64_t want, int whole, struct 
         dg_set_update(c->dg, c->buf, (size_t)r);
         if (c->tap)
             c->tap(c->tap_ctx, c->buf, (size_t)r);
+        if (c->account)
+            c->account(c->account_ctx, (size_t)r);
         if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
             return -1;
         got += (uint64_t)r;
@@ -248,6 +250,8 @@ static int sparse_copy(struct rd_ctx *c, int fd, uint64_t want, int64_t (*reg)[2
             dg_set_update(c->dg, c->buf, (size_t)r);
             if (c->tap)
                 c->tap(c->tap_ctx, c->buf, (size_t)r);
+            if (c->account)
+                c->account(c->account_ctx, (size_t)r);
             if (oa_data(c->oa, c->buf, (size_t)r, fatal) != 0)
                 return -1;
             pos += (uint64_t)r;

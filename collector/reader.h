@@ -42,6 +42,9 @@ struct rd_ctx {
      * padding of a file that shrank) is also given to tap, in order: the content tests. */
     void (*tap)(void *tap_ctx, const void *buf, size_t n);
     void *tap_ctx;
+    /* When set, told of every byte read from evidence by rd_file (rate limit, progress). */
+    void (*account)(void *account_ctx, size_t n);
+    void *account_ctx;
     unsigned char *buf;
     int64_t (*regions)[2]; /* sparse map scratch (offset, length), allocated on first use */
     char msg[512];       /* storage for the entry's error message */
