@@ -1,5 +1,6 @@
-# valgrind memcheck over every verb on a real fixture (collect live and dead-box, verify,
-# list, extract, keygen): any memory error or definite leak fails. Prints the closing
+# valgrind memcheck over every verb on a real fixture (collect live and dead-box, with the
+# exchange-proxylogon content tests, encrypted; verify, list, extract, keygen, decrypt): any
+# memory error or definite leak fails. Prints the closing
 # "N passed, N failed" line.
 source "$(dirname "$0")/e2e/lib.sh"
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
@@ -24,6 +25,12 @@ vg verify verify "$A" --pubkey "$W/k.pub"
 vg verify-json verify "$A" --json
 vg list list "$A"
 vg extract extract "$A" --to "$W/x"
+vg collect-rules collect --root "$R" --out "$W/out-rules" --profile exchange-proxylogon --include '/**' --max-total 1M --progress json
+vg keygen-age keygen --age --out "$W/a"
+vg collect-age collect --root "$R" --out "$W/out-age" --encrypt-to "$W/a.age.pub" --rate-limit 50M
+AA=$(tail -n 1 "$W/collect-age.out")
+vg verify-age verify "$AA" --identity "$W/a.age.key"
+vg decrypt decrypt --identity "$W/a.age.key" --out "$W/dec.tar.zst" "$AA"
 head -c 3000 "$A" > "$W/trunc.tar.zst"
 vg verify-truncated verify "$W/trunc.tar.zst"
 finish
