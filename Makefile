@@ -47,17 +47,19 @@ test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# libFuzzer: the manifest checks and the archive-reading path, FUZZ_SECONDS each, starting
+# libFuzzer: the manifest checks, the archive-reading path and the content tests
+# (fuzz_scan), FUZZ_SECONDS each, starting
 # from the seed corpus in tests/fuzz/corpus (new inputs go to a scratch directory).
 fuzz: deps
 	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_FUZZ=ON
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_archive
-	set -e; for t in manifest archive; do \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_archive fuzz_scan
+	set -e; for t in manifest archive scan; do \
 	  scratch=$$(mktemp -d); \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$scratch tests/fuzz/corpus/$$t 2>&1 | tail -n 12; \
-	  rm -rf $$scratch; \
+	  rc=0; $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$scratch tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1 || rc=$$?; \
+	  tail -n 12 $(FUZZ_BUILD)/fuzz-$$t.log; rm -rf $$scratch; \
+	  if [ $$rc -ne 0 ]; then echo "fuzz_$$t: FAILED (exit $$rc; crash input in $(FUZZ_BUILD)/crash-$$t-*)"; exit 1; fi; \
 	done
 
 # valgrind (memcheck) over the real verbs on a fixture, with a plain dynamic debug build.
