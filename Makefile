@@ -11,7 +11,7 @@ OUT        ?= ./evidence
 DEB_PACKAGES = build-essential cmake pkg-config ntfs-3g libarchive-dev libssl-dev libjansson-dev \
   zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev libacl1-dev nettle-dev \
   libarchive-tools zstd jq python3 python3-jsonschema strace time file openssl \
-  clang-14 libclang-rt-14-dev valgrind util-linux age
+  clang-14 libclang-rt-14-dev valgrind util-linux age unzip p7zip-full
 
 .PHONY: all deps build asan collect test test-release test-asan fuzz valgrind bench clean
 

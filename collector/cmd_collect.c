@@ -44,6 +44,7 @@
 #include "scan.h"
 #include "sign.h"
 #include "verbs.h"
+#include "volume.h"
 #include "walk.h"
 
 #define DEFAULT_PROFILE "linux-triage"
@@ -88,6 +89,7 @@ struct run {
     struct clog *log;
     struct mf_journal *journal;
     struct oa_writer *oa;
+    struct vol *vol;         /* --split: the parts (volume.c), or NULL */
     struct dg_set *dg;
     struct rd_ctx rd;
     struct mf_summary sum;
@@ -301,6 +303,8 @@ static int member_name(struct run *r, const char *sub, const char *path, size_t 
 static int budget_ok(struct run *r, uint64_t want, char *reason, size_t rsz)
 {
     const struct prof_rule *full = NULL;
+    if (r->vol && !vol_fits(r->vol, want, reason, rsz))
+        return 0;
     for (size_t i = 0; i < r->match.n; i++) {
         size_t k = r->match.rule_idx[i];
         const struct prof_rule *ru = &r->prof->rules[k];
@@ -796,10 +800,37 @@ static void raise_fd_limit(void)
     }
 }
 
+/* The head of a running collection, for the manifests of split parts (volume.c). */
+struct head_args {
+    struct run *r;
+    int argc;
+    char **argv;
+    const struct timespec *start;
+    struct sig_key *key;
+    int ephemeral;
+    unsigned hash_mask;
+    enum oa_compress comp;
+};
+
+static json_t *running_head(void *ctx)
+{
+    struct head_args *h = ctx;
+    return build_head(h->r, h->argc, h->argv, h->start, "running", h->key, h->ephemeral,
+                      h->hash_mask, h->comp);
+}
+
 int cmd_collect(int argc, char **argv)
 {
     struct opts o;
-    int pr = parse_opts(argc, argv, &o);
+    struct vol_opts vo;
+    int cargc;
+    char **cargv;
+    if (vol_opts_take(argc, argv, &vo, &cargc, &cargv) != 0)
+        return EXIT_USAGE;
+    int pr = parse_opts(cargc, cargv, &o);
+    free(cargv);
+    if (pr > 0)
+        vol_usage(stdout);
     if (pr != 0)
         return pr > 0 ? EXIT_OK : EXIT_USAGE;
 
@@ -829,6 +860,8 @@ int cmd_collect(int argc, char **argv)
         fprintf(stderr, "custody collect: --compress must be zstd, gzip or none\n");
         goto out;
     }
+    if (vol_compress(&vo, &comp) != 0)
+        goto out;
     {
         const char *sz[3] = {o.max_total, o.max_file_size, o.rate_limit};
         const char *nm[3] = {"--max-total", "--max-file-size", "--rate-limit"};
@@ -977,8 +1010,7 @@ load_profile:
         r.stem = cu_xasprintf("%s-%s", host, stamp);
     }
     free(host);
-    archive_path = cu_xasprintf("%s/%s%s%s", outreal, r.stem, oa_suffix(comp),
-                                r.n_recips ? ".age" : "");
+    archive_path = vol_archive_path(&vo, outreal, r.stem, comp, r.n_recips > 0);
     r.reserve_path = cu_xasprintf("%s/%s.reserve", outreal, r.stem);
     if (r.n_recips) {
         /* Encrypted run: the journal, log, findings and manifest hold evidence (names,
@@ -1013,7 +1045,7 @@ load_profile:
         }
         clog_open_fd(&r.log, lfd, o.quiet);
         mf_journal_open_fd(&r.journal, jfd);
-        if (oa_open(&r.oa, archive_path, comp, r.recips, r.n_recips, &err) != 0) {
+        if (oa_open_fmt(&r.oa, archive_path, vo.fmt, comp, r.recips, r.n_recips, &err) != 0) {
             fprintf(stderr, "custody collect: %s\n", err.msg);
             goto out;
         }
@@ -1024,7 +1056,7 @@ load_profile:
         findings_path = cu_xasprintf("%s/%s.findings", outreal, r.stem);
         if (clog_open(&r.log, log_path, o.quiet, &err) != 0 ||
             mf_journal_open(&r.journal, journal_path, &err) != 0 ||
-            oa_open(&r.oa, archive_path, comp, NULL, 0, &err) != 0) {
+            oa_open_fmt(&r.oa, archive_path, vo.fmt, comp, NULL, 0, &err) != 0) {
             fprintf(stderr, "custody collect: %s\n", err.msg);
             goto out;
         }
@@ -1052,6 +1084,10 @@ load_profile:
         goto out;
     }
     rd_init(&r.rd, r.oa, r.dg, r.acct, &stop_requested);
+    struct head_args ha = {&r, argc, argv, &start, key, ephemeral, hash_mask, comp};
+    if (vo.split)
+        r.vol = vol_new(&vo, r.oa, outreal, r.stem, comp, (int)r.n_recips, journal_path, key,
+                        ephemeral, running_head, &ha, r.log);
     cu_buf_init(&r.line, 16u << 20);
     cu_buf_init(&r.member, 2u << 20);
     mf_summary_init(&r.sum);
@@ -1163,10 +1199,19 @@ load_profile:
     }
     r.journal = NULL;
     head = build_head(&r, argc, argv, &start, state, key, ephemeral, hash_mask, comp);
+    vol_annotate(head, &vo);
     json_t *summary = mf_summary_to_json(&r.sum);
+    const char *mf_journal = journal_path; /* split: the last part's entries */
+    if (r.vol && vol_finish(r.vol, head, journal_path, findings_path, &summary, &mf_journal,
+                            &archive_path, stdout, &err) != 0) {
+        json_decref(summary);
+        fprintf(stderr, "custody collect: the last part: %s\n", err.msg);
+        ret = EXIT_STOPPED;
+        goto out_keep;
+    }
     int mw = r.n_recips
-        ? mf_manifest_write_fd(r.mem_fd[3], head, journal_path, findings_path, summary, &err)
-        : mf_manifest_write(mf_path, head, journal_path, findings_path, summary, &err);
+        ? mf_manifest_write_fd(r.mem_fd[3], head, mf_journal, findings_path, summary, &err)
+        : mf_manifest_write(mf_path, head, mf_journal, findings_path, summary, &err);
     json_decref(summary);
     if (mw != 0) {
         fprintf(stderr, "custody collect: %s\n", err.msg);
@@ -1277,6 +1322,7 @@ out:
     json_decref(head);
     mf_journal_close(r.journal, NULL);
     oa_free(r.oa);
+    vol_free(r.vol);
     rd_done(&r.rd);
     dg_set_free(r.dg);
     clog_free(r.log);

@@ -12,6 +12,7 @@
 
 #include "verbs.h"
 #include "verify.h"
+#include "vset.h"
 
 static void usage(FILE *f)
 {
@@ -27,6 +28,9 @@ static void usage(FILE *f)
         "An age-encrypted archive (.age) is decrypted in the stream with --identity (an age\n"
         "identity file; nothing decrypted is written to disk); the sidecar is checked against\n"
         "the encrypted file. Without --identity it is refused (exit 2).\n"
+        "A part of a split collection (<stem>.partNNN...), or the folder holding the parts,\n"
+        "checks the whole set: every part present, the collection manifest (in the last part)\n"
+        "and each part's size and digest against it; missing or damaged parts are named.\n"
         "exit codes: 0 integrity holds; 1 it does not; 2 usage error or unreadable input\n");
 }
 
@@ -69,6 +73,17 @@ int cmd_verify(int argc, char **argv)
     o.report = json ? stderr : stdout;
     o.ids = ids;
     o.n_ids = n_ids;
+    struct vset *set = vset_detect(archive);
+    if (set) {
+        /* a part of a split collection, or the folder of one: the whole set */
+        int sr = vset_verify(set, &o, json);
+        vset_free(set);
+        if (ids) {
+            cu_wipe(ids, n_ids * sizeof *ids);
+            free(ids);
+        }
+        return sr ? EXIT_EVIDENCE : EXIT_OK;
+    }
     struct vf_result r;
     int vr = vf_verify(archive, &o, &r, &err);
     if (ids) {

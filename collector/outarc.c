@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "age.h"
@@ -27,10 +28,18 @@ struct oa_writer {
     char *reserve_path;
     uint64_t reserve_bytes;
     struct age_enc *enc; /* age encryption between libarchive and the file, or NULL */
+    enum oa_format fmt;
+    const struct age_recipient *recips; /* the caller's, kept for oa_next_file */
+    size_t n_recips;
+    uint64_t file_bytes;  /* written to the current file */
+    oa_hook_fn hook;
+    void *hook_ctx;
+    int in_hook;
 };
 
-static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar"};
-static const char *const cnames[] = {"zstd", "gzip", "none"};
+static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar", ".zip"};
+static const char *const cnames[] = {"zstd", "gzip", "none", "deflate"};
+static const char *const fnames[] = {"pax", "zip"};
 
 const char *oa_suffix(enum oa_compress c)
 {
@@ -42,9 +51,34 @@ const char *oa_compress_name(enum oa_compress c)
     return cnames[c];
 }
 
+const char *oa_suffix_fmt(enum oa_format f, enum oa_compress c)
+{
+    return f == OA_ZIP ? ".zip" : suffixes[c];
+}
+
+const char *oa_format_name(enum oa_format f)
+{
+    return fnames[f];
+}
+
+int oa_format_parse(const char *s, enum oa_format *out)
+{
+    for (int i = 0; i < 2; i++)
+        if (!strcmp(s, fnames[i])) {
+            *out = (enum oa_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+enum oa_format oa_get_format(const struct oa_writer *w)
+{
+    return w->fmt;
+}
+
 int oa_compress_parse(const char *s, enum oa_compress *out)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (!strcmp(s, cnames[i])) {
             *out = (enum oa_compress)i;
             return 0;
@@ -74,6 +108,7 @@ static int raw_write(struct oa_writer *w, const void *buf, size_t n, struct cu_e
             return cu_err_set(err, e, "writing the archive: %s", strerror(e));
         }
         EVP_DigestUpdate(w->sha, p, (size_t)r);
+        w->file_bytes += (uint64_t)r;
         p += r;
         left -= (size_t)r;
     }
@@ -104,63 +139,170 @@ static int set_arc_err(struct oa_writer *w, struct cu_err *err, const char *what
                       archive_error_string(w->a) ? archive_error_string(w->a) : "archive error");
 }
 
-int oa_open(struct oa_writer **out, const char *path, enum oa_compress c,
-            const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err)
+/* Create the file and start the archive in it (age header first when encrypting). */
+static int start_file(struct oa_writer *w, const char *path, struct cu_err *err)
 {
-    struct oa_writer *w = cu_xcalloc(1, sizeof *w);
-    w->reserve_fd = -1;
-    w->comp = c;
     w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int e = errno;
-        free(w);
-        return cu_err_set(err, e, "cannot create %s: %s", path, strerror(e));
-    }
-    w->sha = EVP_MD_CTX_new();
-    if (!w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
-        oa_free(w);
+    if (w->fd < 0)
+        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
+    w->file_bytes = 0;
+    if (!w->sha)
+        w->sha = EVP_MD_CTX_new();
+    if (!w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL))
         return cu_err_set(err, 0, "sha256 unavailable");
-    }
-    if (n_recipients) {
+    if (w->n_recips) {
         /* The age header goes out now; from here on only ciphertext reaches the file. */
-        w->enc = age_enc_new(recipients, n_recipients, age_sink, w, err);
+        w->enc = age_enc_new(w->recips, w->n_recips, age_sink, w, err);
         if (!w->enc) {
             close(w->fd);
             w->fd = -1;
             unlink(path);
-            oa_free(w);
             return -1;
         }
     }
     w->a = archive_write_new();
-    if (archive_write_set_format_pax(w->a) != ARCHIVE_OK) {
-        set_arc_err(w, err, "pax format");
-        oa_free(w);
-        return -1;
+    enum oa_compress c = w->comp;
+    int r;
+    if (w->fmt == OA_ZIP) {
+        r = archive_write_set_format_zip(w->a);
+        if (r == ARCHIVE_OK)
+            r = archive_write_set_format_option(w->a, "zip", "zip64", "1");
+        if (r == ARCHIVE_OK)
+            r = archive_write_set_format_option(w->a, "zip", "experimental", "1");
+        if (r == ARCHIVE_OK)
+            r = c == OA_NONE ? archive_write_zip_set_compression_store(w->a)
+                             : archive_write_zip_set_compression_deflate(w->a);
+        if (r != ARCHIVE_OK)
+            return set_arc_err(w, err, "zip format");
+    } else if (archive_write_set_format_pax(w->a) != ARCHIVE_OK) {
+        return set_arc_err(w, err, "pax format");
     }
-    int r = ARCHIVE_OK;
-    if (c == OA_ZSTD)
+    r = ARCHIVE_OK;
+    if (w->fmt == OA_PAX && c == OA_ZSTD)
         r = archive_write_add_filter_zstd(w->a);
-    else if (c == OA_GZIP)
+    else if (w->fmt == OA_PAX && c == OA_GZIP)
         r = archive_write_add_filter_gzip(w->a);
-    if (r != ARCHIVE_OK) {
-        set_arc_err(w, err, "compression");
-        oa_free(w);
-        return -1;
-    }
+    if (r != ARCHIVE_OK)
+        return set_arc_err(w, err, "compression");
     /* Whole 10 KiB tar blocks are not needed on a file; keep the output exact. */
-    archive_write_set_bytes_per_block(w->a, c == OA_NONE ? 10240 : 0);
-    if (archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
-        set_arc_err(w, err, "opening the archive");
+    archive_write_set_bytes_per_block(w->a, w->fmt == OA_PAX && c == OA_NONE ? 10240 : 0);
+    if (archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK)
+        return set_arc_err(w, err, "opening the archive");
+    return 0;
+}
+
+int oa_open_fmt(struct oa_writer **out, const char *path, enum oa_format f, enum oa_compress c,
+                const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err)
+{
+    struct oa_writer *w = cu_xcalloc(1, sizeof *w);
+    w->reserve_fd = -1;
+    w->fd = -1;
+    w->fmt = f;
+    if (f == OA_ZIP && c != OA_NONE)
+        c = OA_DEFLATE;
+    if (f == OA_PAX && c == OA_DEFLATE) {
+        free(w);
+        return cu_err_set(err, 0, "deflate is zip's compression: use zstd, gzip or none");
+    }
+    w->comp = c;
+    w->recips = recipients;
+    w->n_recips = n_recipients;
+    if (start_file(w, path, err) != 0) {
+        int created = w->fd >= 0;
         oa_free(w);
+        if (created)
+            unlink(path);
         return -1;
     }
     *out = w;
     return 0;
 }
 
+int oa_open(struct oa_writer **out, const char *path, enum oa_compress c,
+            const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err)
+{
+    return oa_open_fmt(out, path, OA_PAX, c, recipients, n_recipients, err);
+}
+
+void oa_set_hook(struct oa_writer *w, oa_hook_fn hook, void *ctx)
+{
+    w->hook = hook;
+    w->hook_ctx = ctx;
+}
+
+int oa_put_file(struct oa_writer *w, const char *name, const void *data, size_t len,
+                struct cu_err *err)
+{
+    struct archive_entry *ae = archive_entry_new();
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    archive_entry_copy_pathname(ae, name);
+    archive_entry_set_filetype(ae, AE_IFREG);
+    archive_entry_set_perm(ae, 0644);
+    archive_entry_set_size(ae, (la_int64_t)len);
+    archive_entry_set_mtime(ae, now.tv_sec, now.tv_nsec);
+    archive_entry_set_uid(ae, geteuid());
+    archive_entry_set_gid(ae, getegid());
+    int saved = w->in_hook;
+    w->in_hook = 1;
+    int r = oa_header(w, ae, err);
+    w->in_hook = saved;
+    archive_entry_free(ae);
+    if (r != 0 || oa_data(w, data, len, err) != 0)
+        return -1;
+    return oa_finish(w, err);
+}
+
+/* End the archive in the current file: libarchive's end, age's last chunk, fsync, close. */
+static int end_file(struct oa_writer *w, char sha256_hex[65], struct cu_err *err)
+{
+    int rc = 0;
+    if (archive_write_close(w->a) != ARCHIVE_OK)
+        rc = set_arc_err(w, err, "closing the archive");
+    archive_write_free(w->a);
+    w->a = NULL;
+    if (rc == 0 && w->enc && age_enc_finish(w->enc, err) != 0)
+        rc = -1; /* the final chunk did not get out: the file cannot be decrypted to its end */
+    age_enc_free(w->enc);
+    w->enc = NULL;
+    if (rc == 0 && fsync(w->fd) != 0 && errno != EINVAL)
+        rc = cu_err_set(err, errno, "fsync of the archive: %s", strerror(errno));
+    if (close(w->fd) != 0 && rc == 0)
+        rc = cu_err_set(err, errno, "closing the archive: %s", strerror(errno));
+    w->fd = -1;
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(w->sha, md, &len);
+    cu_hex(md, 32, sha256_hex);
+    return rc;
+}
+
+int oa_next_file(struct oa_writer *w, const char *path, char sha256_hex[65], uint64_t *size,
+                 struct cu_err *err)
+{
+    if (end_file(w, sha256_hex, err) != 0)
+        return -1;
+    *size = w->file_bytes;
+    if (start_file(w, path, err) != 0) {
+        if (w->fd >= 0) {
+            close(w->fd);
+            w->fd = -1;
+            unlink(path);
+        }
+        return -1;
+    }
+    return 0;
+}
+
 int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err)
 {
+    if (w->hook && !w->in_hook) {
+        w->in_hook = 1;
+        int hr = w->hook(w->hook_ctx, w, e, err);
+        w->in_hook = 0;
+        if (hr != 0)
+            return -1;
+    }
     int r = archive_write_header(w->a, e);
     if (r == ARCHIVE_WARN)
         return 0;
@@ -193,20 +335,7 @@ int oa_finish(struct oa_writer *w, struct cu_err *err)
 
 int oa_close(struct oa_writer *w, char sha256_hex[65], struct cu_err *err)
 {
-    int rc = 0;
-    if (archive_write_close(w->a) != ARCHIVE_OK)
-        rc = set_arc_err(w, err, "closing the archive");
-    if (rc == 0 && w->enc && age_enc_finish(w->enc, err) != 0)
-        rc = -1; /* the final chunk did not get out: the file cannot be decrypted to its end */
-    if (rc == 0 && fsync(w->fd) != 0 && errno != EINVAL)
-        rc = cu_err_set(err, errno, "fsync of the archive: %s", strerror(errno));
-    if (close(w->fd) != 0 && rc == 0)
-        rc = cu_err_set(err, errno, "closing the archive: %s", strerror(errno));
-    w->fd = -1;
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(w->sha, md, &len);
-    cu_hex(md, 32, sha256_hex);
+    int rc = end_file(w, sha256_hex, err);
     oa_free(w);
     return rc;
 }
@@ -264,7 +393,7 @@ void oa_reserve_release(struct oa_writer *w, int full)
 int oa_room_for(struct oa_writer *w, uint64_t bytes)
 {
     if (w->comp != OA_NONE)
-        return 0;
+        return 0; /* zip stored counts too: its sizes are the content's */
     if (w->enc)
         bytes += bytes / 4096 + 4096; /* 16 bytes of tag per 64 KiB chunk, and slack */
     struct statvfs sv;

@@ -31,12 +31,19 @@ struct archive_entry;
 struct oa_writer;
 struct age_recipient;
 
-enum oa_compress { OA_ZSTD = 0, OA_GZIP = 1, OA_NONE = 2 };
+/* OA_DEFLATE is zip's per-member compression; a zip is OA_DEFLATE or OA_NONE (stored). */
+enum oa_compress { OA_ZSTD = 0, OA_GZIP = 1, OA_NONE = 2, OA_DEFLATE = 3 };
+/* The container: POSIX pax tar (default) or zip (zip64 extensions always on). */
+enum oa_format { OA_PAX = 0, OA_ZIP = 1 };
 
-/* Suffix for the compression: ".tar.zst", ".tar.gz", ".tar". */
+/* Suffix for the compression: ".tar.zst", ".tar.gz", ".tar" (pax only). */
 const char *oa_suffix(enum oa_compress c);
+/* Suffix for format and compression: the above, or ".zip". */
+const char *oa_suffix_fmt(enum oa_format f, enum oa_compress c);
 const char *oa_compress_name(enum oa_compress c);
+const char *oa_format_name(enum oa_format f); /* "pax", "zip" */
 int oa_compress_parse(const char *s, enum oa_compress *out);
+int oa_format_parse(const char *s, enum oa_format *out);
 
 /* Create path (O_EXCL) and start the archive. With n_recipients > 0 the file is age v1
  * encrypted to them: libarchive's output is encrypted in the write callback before it
@@ -44,6 +51,27 @@ int oa_compress_parse(const char *s, enum oa_compress *out);
  * and the full-device reserve works as without encryption. */
 int oa_open(struct oa_writer **out, const char *path, enum oa_compress c,
             const struct age_recipient *recipients, size_t n_recipients, struct cu_err *err);
+/* The same with a format: OA_ZIP writes libarchive's zip (zip64 on for every member, so
+ * that sizes over 4 GiB and the data descriptors of a streamed write work; c is
+ * OA_DEFLATE or OA_NONE), with the experimental "xl" extra field, so that a streaming
+ * reader (a pipe, a decryptor) still sees each member's type and mode. */
+int oa_open_fmt(struct oa_writer **out, const char *path, enum oa_format f, enum oa_compress c,
+                const struct age_recipient *recipients, size_t n_recipients,
+                struct cu_err *err);
+/* Split volumes: before each member header (except those written by the hook itself)
+ * hook is called with the member's header; it may end the current file (oa_put_file for
+ * its closing members, then oa_next_file) so that the member starts the next one. */
+typedef int (*oa_hook_fn)(void *ctx, struct oa_writer *w, struct archive_entry *e,
+                          struct cu_err *err);
+void oa_set_hook(struct oa_writer *w, oa_hook_fn hook, void *ctx);
+/* A whole small regular file member (mode 0644, mtime now), bypassing the hook. */
+int oa_put_file(struct oa_writer *w, const char *name, const void *data, size_t len,
+                struct cu_err *err);
+/* Close the current file (archive end, age end, fsync), give its SHA-256 and size, and
+ * open path (O_EXCL) as a new archive of the same format, compression and recipients. */
+int oa_next_file(struct oa_writer *w, const char *path, char sha256_hex[65], uint64_t *size,
+                 struct cu_err *err);
+enum oa_format oa_get_format(const struct oa_writer *w);
 int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err);
 int oa_data(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err);
 int oa_finish(struct oa_writer *w, struct cu_err *err);

@@ -333,6 +333,9 @@ static void check_scanned(struct vf *v, const char *archive)
     const char *state = json_string_value(json_object_get(json_object_get(mf, "collection"), "state"));
     snprintf(res->state, sizeof res->state, "%s", state ? state : "unknown");
     check_signature(v, mf);
+    json_t *part = json_object_get(mf, "part");
+    if (json_is_object(part))
+        res->part = json_incref(part);
     if (v->scan.manifest_index != (long)v->scan.n_members - 2 ||
         v->scan.sig_index != (long)v->scan.n_members - 1)
         problem(v, "ORDER", NULL, 0, "manifest.json and manifest.sig are not the last two members");
@@ -360,6 +363,14 @@ int vf_verify(const char *archive, const struct vf_opts *o, struct vf_result *re
     if (mf_scan(archive, 1, o->ids, o->n_ids, &v.scan, err) != 0)
         return -1;
     check_scanned(&v, archive);
+    memcpy(res->file_sha256, v.scan.file_sha256, sizeof res->file_sha256);
+    if (v.scan.cmanifest) {
+        res->cmanifest = v.scan.cmanifest;
+        res->cmanifest_len = v.scan.cmanifest_len;
+        v.scan.cmanifest = NULL;
+        res->csig_len = v.scan.csig_len;
+        memcpy(res->csig, v.scan.csig, sizeof res->csig);
+    }
     mf_scan_free(&v.scan);
     return 0;
 }
@@ -386,4 +397,8 @@ void vf_result_free(struct vf_result *res)
 {
     json_decref(res->problem_list);
     res->problem_list = NULL;
+    json_decref(res->part);
+    res->part = NULL;
+    free(res->cmanifest);
+    res->cmanifest = NULL;
 }

@@ -48,6 +48,13 @@ struct vf_result {
     int from_journal;     /* checked against the journal: no manifest */
     size_t intact, lost;  /* with from_journal */
     json_t *problem_list; /* array of {"kind":..,"member":..,"detail":..} (bounded) */
+    /* for split sets (vset.c) */
+    char file_sha256[65];     /* of the archive file as it is on disk */
+    json_t *part;             /* the manifest's "part" object, or NULL */
+    unsigned char *cmanifest; /* collection-manifest.json bytes, or NULL */
+    size_t cmanifest_len;
+    unsigned char csig[64];
+    size_t csig_len;
 };
 
 /* 0: checked (res filled; res->ok says the verdict); -1: unreadable input (err). */

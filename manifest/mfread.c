@@ -293,6 +293,8 @@ int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t n
         int dup;
         struct mf_member *m = insert(out, name, nlen, &dup);
         int is_mf = is_top(name, "manifest.json"), is_sig = is_top(name, "manifest.sig");
+        int is_cm = !dup && is_top(name, "collection-manifest.json");
+        int is_csig = !dup && is_top(name, "collection-manifest.sig");
         if (!dup) {
             m->type = archive_entry_filetype(ae);
             m->size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0;
@@ -336,8 +338,15 @@ int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t n
             if (want_hash)
                 for (int k = 0; k < 3; k++)
                     EVP_DigestUpdate(md[k], buf, (size_t)n);
-            if (is_mf && !too_big && cu_buf_append(&mbuf, buf, (size_t)n) != 0)
+            if ((is_mf || is_cm) && !too_big && cu_buf_append(&mbuf, buf, (size_t)n) != 0)
                 too_big = 1;
+            if (is_csig) {
+                size_t take = (size_t)n;
+                if (out->csig_len + take > sizeof out->csig)
+                    take = sizeof out->csig - out->csig_len;
+                memcpy(out->csig + out->csig_len, buf, take);
+                out->csig_len += (size_t)n; /* more than 64: not a signature */
+            }
             if (is_sig) {
                 size_t take = (size_t)n;
                 if (sig_len + take > sizeof out->sig)
@@ -370,6 +379,10 @@ int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t n
                 if (!out->manifest)
                     out->manifest = (unsigned char *)cu_xstrdup("");
             }
+        } else if (is_cm && !too_big) {
+            free(out->cmanifest);
+            out->cmanifest = (unsigned char *)(mbuf.data ? mbuf.data : cu_xstrdup(""));
+            out->cmanifest_len = mbuf.len;
         } else {
             cu_buf_free(&mbuf);
         }
@@ -423,6 +436,7 @@ void mf_scan_free(struct mf_scan *s)
     }
     free(s->tab);
     free(s->manifest);
+    free(s->cmanifest);
     free(s->stem);
     memset(s, 0, sizeof *s);
     s->manifest_index = s->sig_index = -1;

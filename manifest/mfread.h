@@ -51,6 +51,10 @@ struct mf_scan {
     char file_sha256[65];
     int read_error; /* the archive ended badly (truncated, corrupt) */
     char read_error_msg[300];
+    unsigned char *cmanifest; /* <stem>/collection-manifest.json (last part of a split set) */
+    size_t cmanifest_len;
+    unsigned char csig[64];   /* <stem>/collection-manifest.sig */
+    size_t csig_len;
     int is_zip;
     int encrypted; /* the file is age-encrypted (read through the decryptor) */
 };
