@@ -42,6 +42,7 @@
 #include "progress.h"
 #include "reader.h"
 #include "scan.h"
+#include "seal.h"
 #include "sign.h"
 #include "verbs.h"
 #include "volume.h"
@@ -109,7 +110,8 @@ struct run {
     char reason[256];        /* storage for an entry's skip reason */
     struct age_recipient *recips; /* --encrypt-to: the archive is age-encrypted to these */
     size_t n_recips;
-    int mem_fd[4];           /* encrypted runs: journal, log, findings, manifest in memory */
+    int mem_fd[4];           /* encrypted runs: sealed journal; log, findings, manifest in memory */
+    struct seal *seal;       /* encrypted runs: the journal's key */
     struct limits lim;
     struct progress *prog;
     uint64_t total_collected; /* content bytes collected, for --max-total */
@@ -1014,12 +1016,31 @@ load_profile:
     r.reserve_path = cu_xasprintf("%s/%s.reserve", outreal, r.stem);
     if (r.n_recips) {
         /* Encrypted run: the journal, log, findings and manifest hold evidence (names,
-         * digests, excerpts) and must never reach the output device in plaintext. They live
-         * in memory (memfd), reached by the rest of the run through /proc/self/fd paths. */
+         * digests, excerpts) and must never reach the output device in plaintext. The
+         * journal, which grows with every file, goes to an unlinked file on the output device
+         * sealed with a key that lives only in memory (seal.h), so memory stays flat; the log,
+         * findings and (at the end) the manifest live in memory (memfd). All are reached by
+         * the rest of the run through /proc/self/fd paths. */
         static const char *const mem_names[4] = {"custody-journal", "custody-log",
                                                  "custody-findings", "custody-manifest"};
         char **paths[4] = {&journal_path, &log_path, &findings_path, &mf_path};
         for (int i = 0; i < 4; i++) {
+            if (i == 0) {
+                char *sp = cu_xasprintf("%s/.%s.sealed-journal", outreal, r.stem);
+                r.mem_fd[0] = open(sp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (r.mem_fd[0] >= 0)
+                    unlink(sp); /* no name: nothing is left behind, whatever happens */
+                free(sp);
+                if (r.mem_fd[0] < 0) {
+                    fprintf(stderr, "custody collect: the sealed journal: %s\n", strerror(errno));
+                    goto out;
+                }
+                r.seal = seal_new(&err);
+                if (!r.seal) {
+                    fprintf(stderr, "custody collect: %s\n", err.msg);
+                    goto out;
+                }
+            } else
             r.mem_fd[i] = memfd_create(mem_names[i], MFD_CLOEXEC);
             if (r.mem_fd[i] < 0) {
                 fprintf(stderr, "custody collect: memfd_create: %s\n", strerror(errno));
@@ -1045,6 +1066,8 @@ load_profile:
         }
         clog_open_fd(&r.log, lfd, o.quiet);
         mf_journal_open_fd(&r.journal, jfd);
+        mf_journal_seal(r.journal, r.seal);
+        seal_register(r.seal, journal_path);
         if (oa_open_fmt(&r.oa, archive_path, vo.fmt, comp, r.recips, r.n_recips, &err) != 0) {
             fprintf(stderr, "custody collect: %s\n", err.msg);
             goto out;
@@ -1319,6 +1342,7 @@ out_keep:
                 archive_path ? archive_path : "?", journal_path ? journal_path : "?");
 out:
     prog_free(r.prog);
+    seal_free(r.seal);
     json_decref(head);
     mf_journal_close(r.journal, NULL);
     oa_free(r.oa);

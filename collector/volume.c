@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "volume.h"
+#include "seal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -248,7 +249,7 @@ static json_t *summary_of(const char *path, const char *findings_path)
 {
     struct mf_summary s;
     mf_summary_init(&s);
-    FILE *f = fopen(path, "re");
+    FILE *f = seal_fopen(path);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -280,7 +281,7 @@ static json_t *summary_of(const char *path, const char *findings_path)
     }
     if (f)
         fclose(f);
-    FILE *ff = findings_path ? fopen(findings_path, "re") : NULL;
+    FILE *ff = findings_path ? seal_fopen(findings_path) : NULL;
     while (ff && (n = getline(&line, &cap, ff)) > 0) {
         json_t *e = json_loadb(line, (size_t)n, 0, NULL);
         const char *rule = e ? json_string_value(json_object_get(e, "rule")) : NULL;
@@ -303,24 +304,27 @@ static int slice_journal(const char *jpath, uint64_t from, uint64_t to, char **p
     int fd = memfd_create("custody-part-journal", MFD_CLOEXEC);
     if (fd < 0)
         return cu_err_set(err, errno, "memfd_create: %s", strerror(errno));
-    int in = open(jpath, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
+    FILE *in = seal_fopen(jpath); /* the journal of an encrypted run is sealed */
+    if (!in || fseeko(in, (off_t)from, SEEK_SET) != 0) {
+        int en = errno;
+        if (in)
+            fclose(in);
         close(fd);
-        return cu_err_set(err, errno, "reading the journal %s: %s", jpath, strerror(errno));
+        return cu_err_set(err, en, "reading the journal %s: %s", jpath, strerror(en));
     }
     char buf[65536];
     uint64_t pos = from;
     while (pos < to) {
         size_t want = to - pos < sizeof buf ? (size_t)(to - pos) : sizeof buf;
-        ssize_t r = pread(in, buf, want, (off_t)pos);
-        if (r <= 0 || write(fd, buf, (size_t)r) != r) {
-            close(in);
+        size_t r = fread(buf, 1, want, in);
+        if (r == 0 || write(fd, buf, r) != (ssize_t)r) {
+            fclose(in);
             close(fd);
             return cu_err_set(err, errno, "copying the journal");
         }
-        pos += (uint64_t)r;
+        pos += r;
     }
-    close(in);
+    fclose(in);
     *path = cu_xasprintf("/proc/self/fd/%d", fd);
     return fd;
 }

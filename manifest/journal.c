@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "journal.h"
+#include "seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,15 @@ struct mf_journal {
     uint64_t lines;
     uint64_t bytes;
     time_t last_sync;
+    struct seal *seal;  /* encrypt each line at its offset (encrypted runs) */
+    struct cu_buf sbuf; /* the sealed line */
 };
+
+void mf_journal_seal(struct mf_journal *j, struct seal *s)
+{
+    j->seal = s;
+    cu_buf_init(&j->sbuf, 64u << 20);
+}
 
 int mf_journal_open(struct mf_journal **out, const char *path, struct cu_err *err)
 {
@@ -52,6 +61,15 @@ int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync
 {
     struct iovec iov[2] = {{(void *)line, n}, {(void *)"\n", 1}};
     size_t total = n + 1, done = 0;
+    if (j->seal) {
+        cu_buf_reset(&j->sbuf);
+        if (cu_buf_append(&j->sbuf, line, n) != 0 || cu_buf_append(&j->sbuf, "\n", 1) != 0 ||
+            seal_apply(j->seal, j->bytes, (unsigned char *)j->sbuf.data, total) != 0)
+            return cu_err_set(err, 0, "journal: cannot seal a line of %zu bytes", n);
+        iov[0].iov_base = j->sbuf.data;
+        iov[0].iov_len = total;
+        iov[1].iov_len = 0;
+    }
     while (done < total) {
         ssize_t r = writev(j->fd, iov, 2);
         if (r < 0) {
@@ -92,6 +110,7 @@ int mf_journal_close(struct mf_journal *j, struct cu_err *err)
         return 0;
     int rc = mf_journal_sync(j, err);
     close(j->fd);
+    cu_buf_free(&j->sbuf);
     free(j);
     return rc;
 }

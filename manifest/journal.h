@@ -24,6 +24,9 @@ struct mf_journal;
 int mf_journal_open(struct mf_journal **out, const char *path, struct cu_err *err);
 /* The same on an open descriptor (a memfd for encrypted runs); the journal owns fd. */
 int mf_journal_open_fd(struct mf_journal **out, int fd);
+/* Encrypt every line from now on with s (at its file offset; the journal must start empty). */
+struct seal;
+void mf_journal_seal(struct mf_journal *j, struct seal *s);
 /* Append line (no newline in it) and a newline. sync: fsync now. */
 int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync,
                       struct cu_err *err);

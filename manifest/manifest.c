@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "manifest.h"
+#include "seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,7 +182,7 @@ static int manifest_write(int fd, const char *out_path, const json_t *head,
         close(fd);
         goto out;
     }
-    in = fopen(journal_path, "re");
+    in = seal_fopen(journal_path);
     if (!in) {
         cu_err_set(err, errno, "cannot read journal %s: %s", journal_path, strerror(errno));
         goto out;
@@ -193,7 +194,7 @@ static int manifest_write(int fd, const char *out_path, const json_t *head,
         goto out;
     }
     fputs("\n],\"findings\":[", out);
-    FILE *fin = findings_path ? fopen(findings_path, "re") : NULL;
+    FILE *fin = findings_path ? seal_fopen(findings_path) : NULL;
     if (fin) {
         int fr = copy_lines(fin, out, &line, &cap);
         fclose(fin);

@@ -8,7 +8,8 @@
 # binaries (incompressible) and many small files. Then runs both sides RUNS times (default
 # 5), alternating, with a warm page cache for both, and prints the median wall time of each,
 # the ratio custody / (tar + sha256sum), and peak RSS from /usr/bin/time -v.
-# The machines are shared and noisy: read the ratio, not the seconds.
+# The machines are shared and noisy: read the ratio, not the seconds. custody runs with
+# --normal-priority here (tar and sha256sum run at normal priority too).
 set -euo pipefail
 CUSTODY=${1:-build/custody}
 RUNS=${2:-5}
@@ -64,7 +65,7 @@ cat "$TREE"/logs/* "$TREE"/bin/* > /dev/null; find "$TREE/small" -type f -exec c
 : > "$DIR/custody.times"; : > "$DIR/pair.times"; : > "$DIR/custody.rss"; : > "$DIR/tar.rss"
 for ((r = 1; r <= RUNS; r++)); do
     rm -rf "$DIR/out"; mkdir -p "$DIR/out"
-    read -r t rss < <(measure "$CUSTODY" collect --quiet --root "$TREE" --out "$DIR/out" --include '/**')
+    read -r t rss < <(measure "$CUSTODY" collect --quiet --normal-priority --root "$TREE" --out "$DIR/out" --include '/**')
     echo "$t" >> "$DIR/custody.times"; echo "$rss" >> "$DIR/custody.rss"
     rm -f "$DIR/pair.tar.zst"
     read -r t1 rss1 < <(measure tar --zstd -cf "$DIR/pair.tar.zst" -C "$TREE" .)

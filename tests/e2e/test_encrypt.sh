@@ -47,7 +47,7 @@ if command -v strace > /dev/null; then
     set +e
     # LeakSanitizer cannot run under ptrace: leaks are checked by the runs without strace
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-    strace -f -qq -e trace=open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mknod,mknodat \
+    strace -f -qq -e trace=open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mknod,mknodat,unlink,unlinkat \
         -o "$W/strace.out" "$C" collect --root "$R" --out "$OUT" --encrypt-to "$PUB" \
         --case IR-9 > "$W/collect.out" 2> "$W/collect.err"
     RC=$?
@@ -56,8 +56,14 @@ if command -v strace > /dev/null; then
     # every path under --out that the run created or opened for writing
     grep -F "$OUT/" "$W/strace.out" | grep -E 'O_CREAT|O_WRONLY|O_RDWR|rename|link|mknod' \
         | grep -o "\"$OUT/[^\"]*\"" | tr -d '"' | sort -u > "$W/created"
-    check "files created in --out: only the .age, the reserve, the sidecar and the .pub ($(tr '\n' ' ' < "$W/created"))" \
-        bash -c "! grep -Ev '\\.tar\\.zst\\.age(\\.sha256|\\.pub)?\$|\\.reserve\$' '$W/created' && grep -q '\\.tar\\.zst\\.age\$' '$W/created'"
+    check "files created in --out: only the .age, the reserve, the sidecar, the .pub and the sealed journal ($(tr '\n' ' ' < "$W/created"))" \
+        bash -c "! grep -Ev '\\.tar\\.zst\\.age(\\.sha256|\\.pub)?\$|\\.reserve\$|/\\.[^/]*\\.sealed-journal\$' '$W/created' && grep -q '\\.tar\\.zst\\.age\$' '$W/created'"
+    # The sealed journal (AES-256-CTR under a key held only in memory) is unlinked as soon as
+    # it is made: it never has a name once the run is under way. tests/unit/test_seal.c
+    # checks that its bytes are not the plaintext.
+    sj=$(grep -o "\"$OUT/\.[^\"]*\.sealed-journal\"" "$W/strace.out" | head -n 1 | tr -d '"')
+    check "the sealed journal is unlinked right after it is created" \
+        bash -c "[ -n '$sj' ] && grep -n -F '$sj' '$W/strace.out' | head -n 2 | tail -n 1 | grep -q unlink"
 else
     echo "SKIP: strace is not installed: the check of every file created in --out did not run"
     collect --root "$R" --out "$OUT" --encrypt-to "$PUB" --case IR-9
