@@ -1313,6 +1313,10 @@ load_profile:
             strcmp(state, "complete") ? "stopped early" : "done",
             (unsigned long long)r.sum.entries, (unsigned long long)r.sum.bytes_collected,
             (unsigned long long)r.sum.errors, state);
+    if (!o.quiet || ephemeral) /* an ephemeral key's fingerprint is never silenced */
+        fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
+            ephemeral ? " (ephemeral key; public key beside the archive as .pub)" : "");
+    /* stderr ends with the findings tally */
     if (r.sum.findings && !o.quiet) {
         fprintf(stderr, "custody: %llu findings:", (unsigned long long)r.sum.findings);
         for (size_t i = 0; i < r.sum.n_finding_rules; i++)
@@ -1320,9 +1324,6 @@ load_profile:
                     (unsigned long long)r.sum.finding_hits[i], i + 1 < r.sum.n_finding_rules ? "," : "");
         fprintf(stderr, " (see manifest.json findings)\n");
     }
-    if (!o.quiet || ephemeral) /* an ephemeral key's fingerprint is never silenced */
-        fprintf(stderr, "custody: signer fingerprint %s%s\n", fp,
-            ephemeral ? " (ephemeral key; public key beside the archive as .pub)" : "");
     printf("%s\n", archive_path);
     fflush(stdout);
     if (strcmp(state, "complete") != 0)

@@ -91,7 +91,7 @@ check "the web-shell finding says which signature matched" \
 check "SUID file recorded as metadata (no content), ordinary binaries not at all" \
     jq -e '([.entries[] | select(.path == "/usr/bin/passwd")][0] | .member == null and (.rules | index("suid-sgid")) != null and .mode == "104755")
            and ([.entries[] | select(.path == "/usr/bin/ls")] | length == 0)' "$MF"
-check "stderr ends with the findings summary" grep -q '^custody: 2 findings: ' "$W/collect.err"
+check "stderr ends with the findings summary" bash -c "tail -n 1 '$W/collect.err' | grep -q '^custody: 2 findings: '"
 "$CUSTODY" collect --root "$F" --set since=2000-01-01 --dry-run > "$W/plan-since"
 check "--set since=DATE turns on changed-binaries (metadata)" \
     grep -qP '^metadata\t0\tchanged-binaries\t/usr/bin/ls$' "$W/plan-since"
