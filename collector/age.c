@@ -411,64 +411,20 @@ static char *trim(char *s)
     return s;
 }
 
-int age_recipients_load(const char *s, struct age_recipient **list, size_t *n,
+/* Read a key file: one key per line, '#' comments and blank lines ignored; each key line goes
+ * to add(ctx, line). what names the file's kind in messages ("recipients", "identity"); with
+ * secret, the line buffer is wiped. */
+static int keyfile_load(const char *path, const char *what, const char *things, int secret,
+                        int (*add)(void *ctx, const char *t, struct cu_err *err), void *ctx,
                         struct cu_err *err)
 {
-    struct age_recipient r;
-    if (!s)
-        return cu_err_set(err, 0, "no recipient given");
-    if (strncasecmp(s, "age1", 4) == 0) {
-        if (age_recipient_parse(s, &r, err) != 0)
-            return -1;
-        *list = cu_xrealloc(*list, (*n + 1) * sizeof **list);
-        (*list)[(*n)++] = r;
-        return 0;
-    }
-    FILE *f = fopen(s, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
-        return cu_err_set(err, errno, "cannot open recipients file %s: %s", s, strerror(errno));
+        return cu_err_set(err, errno, "cannot open %s file %s: %s", what, path, strerror(errno));
     char *line = NULL;
     size_t cap = 0, lineno = 0, found = 0;
     ssize_t l;
     int rc = 0;
-    while ((l = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if (l > KEYFILE_MAX_LINE) {
-            rc = cu_err_set(err, 0, "%s:%zu: line too long", s, lineno);
-            break;
-        }
-        char *t = trim(line);
-        if (!*t || *t == '#')
-            continue;
-        struct cu_err e2;
-        if (age_recipient_parse(t, &r, &e2) != 0) {
-            rc = cu_err_set(err, 0, "%s:%zu: %s", s, lineno, e2.msg);
-            break;
-        }
-        *list = cu_xrealloc(*list, (*n + 1) * sizeof **list);
-        (*list)[(*n)++] = r;
-        found++;
-    }
-    if (rc == 0 && ferror(f))
-        rc = cu_err_set(err, EIO, "cannot read recipients file %s", s);
-    if (rc == 0 && found == 0)
-        rc = cu_err_set(err, 0, "no recipients in %s", s);
-    free(line);
-    fclose(f);
-    return rc;
-}
-
-int age_identities_load(const char *path, struct age_identity **list, size_t *n,
-                        struct cu_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cu_err_set(err, errno, "cannot open identity file %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, found = 0;
-    ssize_t l;
-    int rc = 0;
-    struct age_identity id;
     while ((l = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (l > KEYFILE_MAX_LINE) {
@@ -479,24 +435,73 @@ int age_identities_load(const char *path, struct age_identity **list, size_t *n,
         if (!*t || *t == '#')
             continue;
         struct cu_err e2;
-        if (age_identity_parse(t, &id, &e2) != 0) {
+        if (add(ctx, t, &e2) != 0) {
             rc = cu_err_set(err, 0, "%s:%zu: %s", path, lineno, e2.msg);
             break;
         }
-        *list = cu_xrealloc(*list, (*n + 1) * sizeof **list);
-        (*list)[(*n)++] = id;
         found++;
     }
     if (rc == 0 && ferror(f))
-        rc = cu_err_set(err, EIO, "cannot read identity file %s", path);
+        rc = cu_err_set(err, EIO, "cannot read %s file %s", what, path);
     if (rc == 0 && found == 0)
-        rc = cu_err_set(err, 0, "no identities in %s", path);
-    cu_wipe(&id, sizeof id);
-    if (line)
+        rc = cu_err_set(err, 0, "no %s in %s", things, path);
+    if (line && secret)
         cu_wipe(line, cap);
     free(line);
     fclose(f);
     return rc;
+}
+
+struct rlist {
+    struct age_recipient **list;
+    size_t *n;
+};
+
+static int add_recipient(void *ctx, const char *t, struct cu_err *err)
+{
+    struct rlist *rl = ctx;
+    struct age_recipient r;
+    if (age_recipient_parse(t, &r, err) != 0)
+        return -1;
+    *rl->list = cu_xrealloc(*rl->list, (*rl->n + 1) * sizeof **rl->list);
+    (*rl->list)[(*rl->n)++] = r;
+    return 0;
+}
+
+int age_recipients_load(const char *s, struct age_recipient **list, size_t *n,
+                        struct cu_err *err)
+{
+    if (!s)
+        return cu_err_set(err, 0, "no recipient given");
+    struct rlist rl = {list, n};
+    if (strncasecmp(s, "age1", 4) == 0)
+        return add_recipient(&rl, s, err);
+    return keyfile_load(s, "recipients", "recipients", 0, add_recipient, &rl, err);
+}
+
+struct ilist {
+    struct age_identity **list;
+    size_t *n;
+};
+
+static int add_identity(void *ctx, const char *t, struct cu_err *err)
+{
+    struct ilist *il = ctx;
+    struct age_identity id;
+    int rc = age_identity_parse(t, &id, err);
+    if (rc == 0) {
+        *il->list = cu_xrealloc(*il->list, (*il->n + 1) * sizeof **il->list);
+        (*il->list)[(*il->n)++] = id;
+    }
+    cu_wipe(&id, sizeof id);
+    return rc;
+}
+
+int age_identities_load(const char *path, struct age_identity **list, size_t *n,
+                        struct cu_err *err)
+{
+    struct ilist il = {list, n};
+    return keyfile_load(path, "identity", "identities", 1, add_identity, &il, err);
 }
 
 int age_is_age(const void *buf, size_t len)

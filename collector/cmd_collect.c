@@ -764,21 +764,6 @@ static json_t *build_head(struct run *r, int argc, char **argv, const struct tim
     return h;
 }
 
-static int write_small_file(const char *path, const char *text, struct cu_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
-    size_t n = strlen(text);
-    ssize_t w = write(fd, text, n);
-    int e = errno;
-    if (w != (ssize_t)n || fsync(fd) != 0) {
-        close(fd);
-        return cu_err_set(err, w < 0 ? e : ENOSPC, "writing %s failed", path);
-    }
-    return close(fd) == 0 ? 0 : cu_err_set(err, errno, "closing %s", path);
-}
-
 static struct sig_key *load_key(const struct opts *o, struct cu_err *err)
 {
     struct sig_key *k = NULL;
@@ -1289,7 +1274,7 @@ load_profile:
         const char *base = strrchr(archive_path, '/') + 1;
         char *side = cu_xasprintf("%s.sha256", archive_path);
         char *text = cu_xasprintf("%s  %s\n", sha, base);
-        int sr = write_small_file(side, text, &err);
+        int sr = cu_write_new(side, text, 0644, &err);
         free(side);
         free(text);
         if (sr != 0)

@@ -36,26 +36,6 @@ static void usage(FILE *f)
                "exit codes: 0 written; 2 usage error or failure (nothing overwritten)\n");
 }
 
-static int write_new(const char *path, const char *text, mode_t mode, struct cu_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
-        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
-    size_t n = strlen(text);
-    ssize_t w = write(fd, text, n);
-    int e = errno;
-    if (w != (ssize_t)n || fsync(fd) != 0) {
-        close(fd);
-        unlink(path);
-        return cu_err_set(err, w < 0 ? e : EIO, "writing %s failed", path);
-    }
-    if (close(fd) != 0) {
-        unlink(path);
-        return cu_err_set(err, errno, "closing %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
 static int keygen_age(const char *prefix)
 {
     struct cu_err err;
@@ -76,10 +56,10 @@ static int keygen_age(const char *prefix)
     struct tm tm;
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     snprintf(text, sizeof text, "# created: %s\n# public key: %s\n%s\n", created, rcp, sec);
-    int wr = write_new(keyp, text, 0600, &err);
+    int wr = cu_write_new(keyp, text, 0600, &err);
     if (wr == 0) {
         snprintf(text, sizeof text, "%s\n", rcp);
-        wr = write_new(pubp, text, 0644, &err);
+        wr = cu_write_new(pubp, text, 0644, &err);
         if (wr != 0)
             unlink(keyp);
     }

@@ -5,6 +5,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,4 +443,27 @@ void cu_fput_escaped(FILE *f, const char *s, size_t n)
         else
             fputc(c, f);
     }
+}
+
+int cu_write_new(const char *path, const char *text, unsigned mode, struct cu_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
+    size_t n = strlen(text);
+    ssize_t w = write(fd, text, n);
+    int e = w < 0 ? errno : ENOSPC;
+    if (w != (ssize_t)n || fsync(fd) != 0) {
+        if (w == (ssize_t)n)
+            e = errno;
+        close(fd);
+        unlink(path);
+        return cu_err_set(err, e, "writing %s failed: %s", path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        e = errno;
+        unlink(path);
+        return cu_err_set(err, e, "closing %s: %s", path, strerror(e));
+    }
+    return 0;
 }

@@ -10,7 +10,8 @@
  * - Time stamps in RFC 3339 UTC with nanoseconds, UTF-8 validation, base64, hex.
  *
  * Owner: core. Everything here is pure (no I/O) except cu_xmalloc's abort on
- * out-of-memory, which is the one failure the tool does not try to survive.
+ * out-of-memory, which is the one failure the tool does not try to survive, and
+ * cu_write_new, the one way custody writes a small file of its own (sidecar, key, .pub).
  */
 #ifndef CUSTODY_UTIL_H
 #define CUSTODY_UTIL_H
@@ -83,6 +84,10 @@ void cu_hex(const unsigned char *data, size_t n, char *out);
 /* Print n bytes of a name so that it cannot forge a line: \n, \t, \\ escaped, other control
  * bytes and (in a name that is not UTF-8) bytes >= 0x80 as \xHH. */
 void cu_fput_escaped(FILE *f, const char *s, size_t n);
+
+/* Create path (never an existing file, never through a symlink) holding text, fsync'ed; on
+ * failure nothing is left at path. 0 ok, -1 with err. */
+int cu_write_new(const char *path, const char *text, unsigned mode, struct cu_err *err);
 
 /* Parse a size such as "4000M", "64K", "2G", "123" (binary units). 0 ok, -1 bad. */
 int cu_size_parse(const char *s, uint64_t *out);

@@ -374,17 +374,6 @@ out:
     return rc;
 }
 
-static int write_text(const char *path, const char *text, struct cu_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return cu_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
-    size_t n = strlen(text);
-    int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
-    close(fd);
-    return ok ? 0 : cu_err_set(err, errno, "writing %s failed", path);
-}
-
 /* Close the open part: its manifest and signature, the file, its sidecar (and .pub), then
  * open the next part. */
 static int rotate(struct vol *v, struct cu_err *err)
@@ -417,7 +406,7 @@ static int rotate(struct vol *v, struct cu_err *err)
     v->parts[v->n_parts++] = pr;
     char *side = cu_xasprintf("%s.sha256", v->cur_path);
     char *text = cu_xasprintf("%s  %s\n", pr.sha256, base);
-    if (write_text(side, text, err) != 0)
+    if (cu_write_new(side, text, 0644, err) != 0)
         clog_printf(v->log, CLOG_WARN, "%s", err->msg);
     free(side);
     free(text);
