@@ -48,12 +48,12 @@ test-asan: asan
 	  ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer: the manifest checks, the archive-reading path and the content tests
-# (fuzz_scan), FUZZ_SECONDS each, starting
+# (fuzz_scan) and the age decryptor (fuzz_age), FUZZ_SECONDS each, starting
 # from the seed corpus in tests/fuzz/corpus (new inputs go to a scratch directory).
 fuzz: deps
 	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_FUZZ=ON
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_archive fuzz_scan
-	set -e; for t in manifest archive scan; do \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_archive fuzz_scan fuzz_age
+	set -e; for t in manifest archive scan age; do \
 	  scratch=$$(mktemp -d); \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  rc=0; $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
