@@ -114,6 +114,7 @@ json_t *lim_to_json(const struct limits *l)
     json_object_set_new(o, "max_file_bytes", num_or_null(l->max_file_size));
     json_object_set_new(o, "rate_limit_bytes_per_second", num_or_null(l->rate));
     json_object_set_new(o, "timeout_seconds", num_or_null(l->timeout_s));
+    json_object_set_new(o, "split_bytes", num_or_null(l->split));
     json_t *p = json_object();
     json_object_set_new(p, "low", json_boolean(l->low_priority));
     json_object_set_new(p, "nice", l->low_priority ? json_integer(l->nice_applied) : json_null());

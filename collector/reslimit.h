@@ -25,6 +25,7 @@ struct limits {
     uint64_t max_file_size; /* 0 = none */
     uint64_t rate;          /* bytes per second; 0 = none */
     uint64_t timeout_s;     /* 0 = none */
+    uint64_t split;         /* --split part size (recorded only; volume.c applies it), 0 = none */
     int low_priority;       /* asked for */
     int nice_applied;       /* the nice value set, or 0 */
     int ionice_applied;     /* 1 if the idle I/O class was set */
@@ -43,7 +44,8 @@ void lim_apply_priority(struct limits *l);
 /* n more bytes were read: sleep if the run is ahead of the rate. */
 void lim_rate_account(struct limits *l, uint64_t n);
 /* {"max_total_bytes", "max_file_bytes", "rate_limit_bytes_per_second", "timeout_seconds",
- *  "priority": {"low", "nice", "io_class", "note"}} with null for the limits not set. */
+ *  "split_bytes", "priority": {"low", "nice", "io_class", "note"}} with null for the limits
+ *  not set. */
 json_t *lim_to_json(const struct limits *l);
 
 #endif

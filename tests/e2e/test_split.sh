@@ -48,6 +48,7 @@ CM=$LAST/collection-manifest.json
 check "the last part carries the collection manifest, signed" \
     openssl pkeyutl -verify -pubin -inkey "$ARCHIVE.pub" -rawin -in "$CM" -sigfile "$LAST/collection-manifest.sig"
 check "collection manifest validates against the schema" $PY "$CUSTODY_SRC/tests/tools/validate_manifest.py" "$SCHEMA" "$CM"
+check "the part size is recorded with the limits" jq -e ".collection.limits.split_bytes == $LIMIT" "$CM"
 check "part objects: index i of null, the last of N" bash -c "
     for i in \$(seq 1 $N); do
       f=\$(printf '%s/x/%s.part%03d.tar/%s/manifest.json' '$W' '$STEM' \$i '$STEM')
