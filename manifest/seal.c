@@ -64,7 +64,7 @@ int seal_apply(struct seal *s, uint64_t off, unsigned char *buf, size_t n)
     if (EVP_EncryptInit_ex(s->ctx, EVP_aes_256_ctr(), NULL, s->key, iv) != 1)
         return -1;
     int outl;
-    unsigned char skip[16];
+    unsigned char skip[16] = {0};
     size_t k = (size_t)(off % 16);
     if (k && EVP_EncryptUpdate(s->ctx, skip, &outl, skip, (int)k) != 1)
         return -1;
