@@ -341,11 +341,16 @@ int mf_scan(const char *path, int hash, const struct age_identity *ids, size_t n
             if ((is_mf || is_cm) && !too_big && cu_buf_append(&mbuf, buf, (size_t)n) != 0)
                 too_big = 1;
             if (is_csig) {
-                size_t take = (size_t)n;
-                if (out->csig_len + take > sizeof out->csig)
-                    take = sizeof out->csig - out->csig_len;
-                memcpy(out->csig + out->csig_len, buf, take);
-                out->csig_len += (size_t)n; /* more than 64: not a signature */
+                /* Keep at most 64 bytes; a longer member is not a signature: csig_len then
+                 * saturates at 65 so that the length check fails (and never wraps). */
+                size_t room = out->csig_len < sizeof out->csig ? sizeof out->csig - out->csig_len : 0;
+                size_t take = (size_t)n < room ? (size_t)n : room;
+                if (take)
+                    memcpy(out->csig + out->csig_len, buf, take);
+                if (out->csig_len > sizeof out->csig || (size_t)n > sizeof out->csig - out->csig_len)
+                    out->csig_len = sizeof out->csig + 1;
+                else
+                    out->csig_len += (size_t)n;
             }
             if (is_sig) {
                 size_t take = (size_t)n;

@@ -118,4 +118,16 @@ for n in huge-number deep-nesting bad-utf8 duplicate-keys not-an-object bad-b64 
     check "hostile manifest ($n): list answers without crashing (exit $l)" bash -c "[ $l -eq 0 ] || [ $l -eq 2 ]"
 done
 check "a misordered manifest is reported" grep -q '^ORDER' "$W/h-misordered.verify"
+# A hostile collection-manifest.sig far larger than a signature, read in several pieces
+# (a crash in the reader once: the length check wrapped).
+mkdir -p "$W/evil/x"
+head -c 300000 /dev/urandom > "$W/evil/x/collection-manifest.sig"
+echo '{}' > "$W/evil/x/manifest.json"
+(cd "$W/evil" && tar cf evil.tar x/manifest.json x/collection-manifest.sig)
+set +e
+"$CUSTODY" verify "$W/evil/evil.tar" > /dev/null 2>&1; v=$?
+"$CUSTODY" list "$W/evil/evil.tar" > /dev/null 2>&1; l=$?
+set -e
+check "an oversized collection-manifest.sig: verify fails cleanly (exit $v)" [ "$v" -eq 1 ]
+check "  and list answers without crashing (exit $l)" [ "$l" -eq 2 ]
 finish
