@@ -886,6 +886,7 @@ int cmd_collect(int argc, char **argv)
         if (!o.dry_run)
             r.prog = prog_new(pm, stderr, r.lim.max_total);
         r.lim.split = vo.split;
+        r.lim.stop = &stop_requested;
         r.lim.low_priority = !o.normal_priority;
         lim_apply_priority(&r.lim); /* before the walk: the host keeps serving */
     }

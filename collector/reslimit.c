@@ -96,10 +96,14 @@ void lim_rate_account(struct limits *l, uint64_t n)
     if (due_ns <= (long double)elapsed)
         return;
     uint64_t wait = (uint64_t)(due_ns - (long double)elapsed);
-    struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ; /* a stop signal sets a flag; the read loop looks at it after the sleep */
-    l->slept_ns += wait;
+    while (wait && !(l->stop && *l->stop)) {
+        uint64_t slice = wait < 100000000u ? wait : 100000000u; /* 100 ms */
+        struct timespec ts = {0, (long)slice};
+        if (nanosleep(&ts, NULL) != 0 && errno == EINTR)
+            continue; /* look at the stop flag again */
+        wait -= slice;
+        l->slept_ns += slice;
+    }
 }
 
 static json_t *num_or_null(uint64_t v)

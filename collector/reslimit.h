@@ -5,7 +5,8 @@
  *   (ioprio_set IOPRIO_CLASS_IDLE), applied at start unless turned off; what was applied and
  *   what the kernel refused is recorded;
  * - a read-rate limit: lim_rate_account() is told of every byte read from evidence and sleeps
- *   just long enough that the average since the first read stays at or below the rate;
+ *   just long enough that the average since the first read stays at or below the rate, in
+ *   slices of at most 100 ms so that a stop request (a signal, --timeout) is seen at once;
  * - durations ("90s", "30m", "2h", "1h30m", plain seconds) for --timeout.
  *
  * The size caps (--max-total, --max-file-size) are decisions of the collector (cmd_collect);
@@ -17,6 +18,7 @@
 #define CUSTODY_RESLIMIT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -30,6 +32,7 @@ struct limits {
     int nice_applied;       /* the nice value set, or 0 */
     int ionice_applied;     /* 1 if the idle I/O class was set */
     char priority_note[160]; /* what the kernel refused, or "" */
+    volatile sig_atomic_t *stop; /* a stop request (signal, --timeout) ends a rate-limit wait */
     /* rate state */
     struct timespec rate_t0;
     uint64_t rate_bytes;

@@ -70,12 +70,18 @@ int mf_journal_append(struct mf_journal *j, const char *line, size_t n, int sync
         iov[0].iov_len = total;
         iov[1].iov_len = 0;
     }
+    /* Written at its offset (the end of the lines so far), so the file offset can never drift
+     * from the count (the sealed journal's key stream follows it); a line that cannot be
+     * written whole is cut off again, so a retry (after the reserve is released) or the
+     * manifest never sees half a line. */
     while (done < total) {
-        ssize_t r = writev(j->fd, iov, 2);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return cu_err_set(err, errno, "journal write: %s", strerror(errno));
+        ssize_t r = pwritev(j->fd, iov, 2, (off_t)(j->bytes + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : ENOSPC;
+            if (ftruncate(j->fd, (off_t)j->bytes) != 0) { /* keep the first error */ }
+            return cu_err_set(err, e, "journal write: %s", strerror(e));
         }
         done += (size_t)r;
         /* advance the iovecs past what was written */

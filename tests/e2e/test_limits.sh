@@ -56,6 +56,17 @@ check "  the file being read is cut and says so" \
 "$CUSTODY" verify "$ARCHIVE" > "$W/to.verify" 2>&1; vrc=$?
 check "  the archive verifies (exit $vrc)" [ "$vrc" -eq 0 ]
 
+# A very low rate: one 256 KiB read buffer is 64 s of waiting at 4K/s; the timeout must not
+# wait for it.
+t0=$(date +%s)
+collect --root "$R" --include '/data/large.bin' --rate-limit 4K --timeout 2s --out "$W/to2"
+t1=$(date +%s)
+check "--timeout cuts a rate-limit wait: exit 3 after $((t1 - t0)) s (<= 10)" \
+    bash -c "[ '$RC' -eq 3 ] && [ $((t1 - t0)) -le 10 ]"
+unpack "$ARCHIVE" "$W/to2/x"
+check "  state time-limit, and the archive verifies" \
+    bash -c "jq -e '.collection.state == \"time-limit\"' '$MF' >/dev/null && '$CUSTODY' verify '$ARCHIVE' >/dev/null 2>&1"
+
 # ---- priority, seen from outside while it runs ----------------------------------------------
 "$CUSTODY" collect --root "$R" --include '/big/**' --rate-limit 5M --compress none --out "$W/prio" > /dev/null 2>&1 &
 pid=$!
