@@ -174,6 +174,7 @@ struct vol {
     int slice_fd;         /* the last part's journal (memfd) */
     char *slice_path;
     int fatal;
+    int finishing;        /* vol_finish ran: the rest goes into the last part, no rotation */
 };
 
 static uint64_t file_size(const char *path)
@@ -439,7 +440,7 @@ static int hook(void *ctx, struct oa_writer *w, struct archive_entry *e, struct 
     size_t nl = p ? strlen(p) : 0;
     uint64_t size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
     uint64_t est = est_header(e) + round512(size);
-    if (v->part_members &&
+    if (v->part_members && !v->finishing &&
         projected(v, v->part_u + est + closing(v, 1500 + 3 * nl)) > v->vo.split) {
         if (rotate(v, err) != 0) {
             v->fatal = 1;
@@ -510,6 +511,11 @@ int vol_finish(struct vol *v, json_t *head, const char *journal_path, const char
     if (v->part_members && projected(v, v->part_u + cm + closing(v, fr + 4096)) > v->vo.split &&
         rotate(v, err) != 0)
         return -1;
+    v->finishing = 1; /* the collection manifest and this part's own must stay together */
+    if (projected(v, cm + closing(v, fr + 4096)) > v->vo.split && v->log)
+        clog_printf(v->log, CLOG_WARN, "the collection manifest (about %llu bytes) does not fit "
+                    "in a part of --split %llu: the last part will be larger than that",
+                    (unsigned long long)cm, (unsigned long long)v->vo.split);
     /* The collection manifest: every entry, every part. */
     json_t *ch = json_deep_copy(head);
     json_t *parts = json_array();

@@ -127,4 +127,15 @@ check "no plaintext part in --out" bash -c "! ls '$W/eout' | grep -Eq '\\.tar\\.
 
 set +e; "$C" collect --root "$R" --out "$W/o9" --split 1K > /dev/null 2>&1; b=$?; set -e
 check "--split below 64K exits 2" [ "$b" -eq 2 ]
+# Many entries, small parts: the collection manifest alone is larger than a part. It must
+# still be carried whole by the last part, and the log must say that part is over SIZE.
+mkdir -p "$W/many/d"
+for i in $(seq 1 400); do echo "$i" > "$W/many/d/f$i"; done
+collect --root "$W/many" --out "$W/mout" --split 64K --compress none --include '/**'
+check "400 entries at --split 64K: exit 0" [ "$RC" -eq 0 ]
+last=$(tail -n 1 "$W/collect.out")
+check "  the warning that the last part is over SIZE is printed" grep -q 'does not fit in a part of --split' "$W/collect.err"
+check "  the last part carries the whole collection manifest (400 files listed)" \
+    bash -c "[ \$(tar -xOf '$last' --wildcards '*/collection-manifest.json' | jq '[.entries[] | select(.path | startswith(\"/d/\"))] | length') -eq 400 ]"
+check "  and the set verifies" bash -c "'$C' verify '$W/mout' > /dev/null 2>&1"
 finish
