@@ -490,11 +490,24 @@ static int add_identity(void *ctx, const char *t, struct cu_err *err)
     struct age_identity id;
     int rc = age_identity_parse(t, &id, err);
     if (rc == 0) {
-        *il->list = cu_xrealloc(*il->list, (*il->n + 1) * sizeof **il->list);
-        (*il->list)[(*il->n)++] = id;
+        /* Grow by hand: realloc would free the old block, private keys and all, unwiped. */
+        struct age_identity *nl = cu_xcalloc(*il->n + 1, sizeof *nl);
+        if (*il->n)
+            memcpy(nl, *il->list, *il->n * sizeof *nl);
+        age_identities_free(*il->list, *il->n);
+        nl[*il->n] = id;
+        *il->list = nl;
+        (*il->n)++;
     }
     cu_wipe(&id, sizeof id);
     return rc;
+}
+
+void age_identities_free(struct age_identity *ids, size_t n)
+{
+    if (ids)
+        cu_wipe(ids, n * sizeof *ids);
+    free(ids);
 }
 
 int age_identities_load(const char *path, struct age_identity **list, size_t *n,

@@ -38,6 +38,8 @@ int age_identity_parse(const char *s, struct age_identity *out, struct cu_err *e
  * starts with "age1", parse it directly. Appends to *list (realloc'd), *n updated. */
 int age_recipients_load(const char *s_or_path, struct age_recipient **list, size_t *n,
                         struct cu_err *err);
+/* Wipe and free a list of identities (NULL ok). */
+void age_identities_free(struct age_identity *ids, size_t n);
 /* Read an identity file as written by age-keygen (comment lines start with '#'; the key
  * line is AGE-SECRET-KEY-1...). Appends to list. */
 int age_identities_load(const char *path, struct age_identity **list, size_t *n,

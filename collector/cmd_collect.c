@@ -102,6 +102,7 @@ struct run {
     char *reserve_path;
     uint64_t reserved_for; /* journal + log bytes the reserve was last sized for */
     int findings_fd;       /* findings as JSON lines, beside the journal */
+    uint64_t findings_bytes; /* written to findings_fd so far */
     int live_captured;
     const char *live_reason; /* why live capture did not run, or NULL */
     struct scan *scan;       /* the profile's content tests */
@@ -534,10 +535,36 @@ static int add_finding(struct run *r, const char *rule, const char *path, long l
     if (mf_finding_to_line(rule, path, line, excerpt, description, &r->line) != 0 ||
         cu_buf_append(&r->line, "\n", 1) != 0)
         return -1;
-    mf_summary_add_finding(&r->sum, rule);
-    clog_printf(r->log, CLOG_WARN, "finding %s: %s: %s", rule, path, description);
-    ssize_t w = write(r->findings_fd, r->line.data, r->line.len);
-    return w == (ssize_t)r->line.len ? 0 : -1;
+    /* The whole line or nothing (a half line would break the manifest), at the end of what
+     * is written so far; counted only once written. A full device gets the reserve's room. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        size_t done = 0;
+        while (done < r->line.len) {
+            ssize_t w = pwrite(r->findings_fd, r->line.data + done, r->line.len - done,
+                               (off_t)(r->findings_bytes + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
+        if (done == r->line.len) {
+            r->findings_bytes += done;
+            mf_summary_add_finding(&r->sum, rule);
+            clog_printf(r->log, CLOG_WARN, "finding %s: %s: %s", rule, path, description);
+            return 0;
+        }
+        int e = errno;
+        if (ftruncate(r->findings_fd, (off_t)r->findings_bytes) != 0) { /* keep the first error */ }
+        if (attempt == 0 && (e == ENOSPC || e == EDQUOT)) {
+            oa_reserve_release(r->oa, 1);
+            continue;
+        }
+        clog_printf(r->log, CLOG_ERROR, "finding %s: %s: could not be recorded: %s", rule, path,
+                    strerror(e));
+        return -1;
+    }
+    return -1;
 }
 
 static int live_finding(void *ctx, const char *rule, const char *path, const char *description,

@@ -184,8 +184,7 @@ done:
     if (s.fd >= 0)
         close(s.fd);
     if (ids) {
-        cu_wipe(ids, n_ids * sizeof *ids);
-        free(ids);
+        age_identities_free(ids, n_ids);
     }
     free(buf);
     free(outpath);

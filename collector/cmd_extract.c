@@ -111,8 +111,7 @@ int cmd_extract(int argc, char **argv)
     ret = extract(archive, to, pubkey, force, max_bytes, ids, n_ids);
 out:
     if (ids) {
-        cu_wipe(ids, n_ids * sizeof *ids);
-        free(ids);
+        age_identities_free(ids, n_ids);
     }
     return ret;
 }

@@ -36,29 +36,28 @@ int cmd_list(int argc, char **argv)
         else if (c == 'i') {
             if (age_identities_load(optarg, &ids, &n_ids, &err) != 0) {
                 fprintf(stderr, "custody list: --identity %s: %s\n", optarg, err.msg);
-                free(ids);
+                age_identities_free(ids, n_ids);
                 return EXIT_USAGE;
             }
         } else if (c == 'h') {
-            free(ids);
+            age_identities_free(ids, n_ids);
             usage(stdout);
             return EXIT_OK;
         } else {
-            free(ids);
+            age_identities_free(ids, n_ids);
             usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        free(ids);
+        age_identities_free(ids, n_ids);
         usage(stderr);
         return EXIT_USAGE;
     }
     struct mf_scan s;
     int sr = mf_scan(argv[optind], 0, ids, n_ids, &s, &err);
     if (ids) {
-        cu_wipe(ids, n_ids * sizeof *ids);
-        free(ids);
+        age_identities_free(ids, n_ids);
     }
     if (sr != 0) {
         fprintf(stderr, "custody list: %s\n", err.msg);

@@ -53,19 +53,19 @@ int cmd_verify(int argc, char **argv)
         case 'i':
             if (age_identities_load(optarg, &ids, &n_ids, &err) != 0) {
                 fprintf(stderr, "custody verify: --identity %s: %s\n", optarg, err.msg);
-                free(ids);
+                age_identities_free(ids, n_ids);
                 return EXIT_USAGE;
             }
             break;
         case 'k': o.pubkey = optarg; break;
         case 'j': o.journal = optarg; break;
         case 'J': json = 1; break;
-        case 'h': free(ids); usage(stdout); return EXIT_OK;
-        default: free(ids); usage(stderr); return EXIT_USAGE;
+        case 'h': age_identities_free(ids, n_ids); usage(stdout); return EXIT_OK;
+        default: age_identities_free(ids, n_ids); usage(stderr); return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        free(ids);
+        age_identities_free(ids, n_ids);
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -79,16 +79,14 @@ int cmd_verify(int argc, char **argv)
         int sr = vset_verify(set, &o, json);
         vset_free(set);
         if (ids) {
-            cu_wipe(ids, n_ids * sizeof *ids);
-            free(ids);
+            age_identities_free(ids, n_ids);
         }
         return sr ? EXIT_EVIDENCE : EXIT_OK;
     }
     struct vf_result r;
     int vr = vf_verify(archive, &o, &r, &err);
     if (ids) {
-        cu_wipe(ids, n_ids * sizeof *ids);
-        free(ids);
+        age_identities_free(ids, n_ids);
     }
     if (vr != 0) {
         fprintf(stderr, "custody verify: %s\n", err.msg);

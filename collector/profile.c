@@ -516,10 +516,11 @@ static int hash_file(struct prof_hashes *h, const char *path, const char *w, str
     FILE *f = fopen(path, "re");
     if (!f)
         return cu_err_set(err, 0, "%shash list %s: cannot open: %s", w, path, strerror(errno));
-    char line[1024];
+    char *line = NULL;
+    size_t cap = 0;
     long ln = 0;
     int rc = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &cap, f) > 0) { /* any length: sha256sum lines with long names */
         ln++;
         char *p = line;
         while (*p == ' ' || *p == '\t')
@@ -535,6 +536,7 @@ static int hash_file(struct prof_hashes *h, const char *path, const char *w, str
             break;
         }
     }
+    free(line);
     fclose(f);
     return rc;
 }
@@ -783,6 +785,7 @@ void prof_free(struct prof_profile *p)
     for (size_t i = 0; i < p->n_exclude; i++)
         free(p->exclude[i]);
     free(p->exclude);
+    free(p->exc_fold);
     free(p->exc_pre);
     for (size_t i = 0; i < p->n_included; i++)
         free(p->included[i]);
@@ -879,6 +882,9 @@ static int merge(struct prof_profile *p, struct prof_profile *c, struct cu_err *
     c->n_rules = 0;
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + c->n_exclude + 1) * sizeof *p->exclude);
     memcpy(p->exclude + p->n_exclude, c->exclude, c->n_exclude * sizeof *c->exclude);
+    /* An included profile's excludes keep its own case rule. */
+    p->exc_fold = cu_xrealloc(p->exc_fold, p->n_exclude + c->n_exclude + 1);
+    memcpy(p->exc_fold + p->n_exclude, c->exc_fold, c->n_exclude);
     p->n_exclude += c->n_exclude;
     c->n_exclude = 0;
     p->included = cu_xrealloc(p->included, (p->n_included + c->n_included + 2) * sizeof *p->included);
@@ -1026,6 +1032,8 @@ static int load(const char *source, const char *dir, const char *json, size_t le
     size_t ngx = 0;
     if (patterns(json_object_get(root, "exclude"), "exclude", "", env, vars, &gx, &ngx, &e2) != 0)
         goto out;
+    p->exc_fold = cu_xrealloc(p->exc_fold, p->n_exclude + ngx + 1);
+    memset(p->exc_fold + p->n_exclude, p->casefold, ngx);
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + ngx + 1) * sizeof *p->exclude);
     if (ngx) /* gx is NULL when there are none: memcpy's arguments must not be */
         memcpy(p->exclude + p->n_exclude, gx, ngx * sizeof *gx);
@@ -1184,6 +1192,8 @@ int prof_add_exclude(struct prof_profile *p, const char *pattern, struct cu_err 
     if (glob_validate(pattern, err) != 0)
         return -1;
     p->exclude = cu_xrealloc(p->exclude, (p->n_exclude + 1) * sizeof *p->exclude);
+    p->exc_fold = cu_xrealloc(p->exc_fold, p->n_exclude + 1);
+    p->exc_fold[p->n_exclude] = (unsigned char)p->casefold;
     p->exclude[p->n_exclude++] = cu_xstrdup(pattern);
     finalize(p);
     return 0;
@@ -1273,8 +1283,12 @@ int prof_select(const struct prof_profile *p, const char *path, size_t len, cons
     unsigned tb = type_bit(st->st_mode);
     if (tb == PROF_T_DIR || !tb)
         return 0;
-    if (any_match(p->exclude, p->exc_pre, p->n_exclude, path, len, p->casefold ? GLOB_CASEFOLD : 0))
-        return 0;
+    for (size_t i = 0; i < p->n_exclude; i++) {
+        int gf = p->exc_fold[i] ? GLOB_CASEFOLD : 0;
+        if (prefix_ok(p->exclude[i], p->exc_pre[i], path, len, gf) &&
+            glob_match(p->exclude[i], path, len, gf))
+            return 0;
+    }
     int uncapped = 0;
     uint64_t cap = 0;
     for (size_t i = 0; i < p->n_rules; i++) {
@@ -1330,7 +1344,7 @@ static int covers_subtree(const char *pat, const char *dir, size_t len, int flag
 int prof_descend(const struct prof_profile *p, const char *dir, size_t len)
 {
     for (size_t i = 0; i < p->n_exclude; i++)
-        if (covers_subtree(p->exclude[i], dir, len, p->casefold ? GLOB_CASEFOLD : 0))
+        if (covers_subtree(p->exclude[i], dir, len, p->exc_fold[i] ? GLOB_CASEFOLD : 0))
             return 0;
     for (size_t i = 0; i < p->n_rules; i++) {
         const struct prof_rule *r = &p->rules[i];

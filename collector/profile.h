@@ -129,6 +129,7 @@ struct prof_profile {
     char **exclude; /* global excludes, applied to every rule */
     size_t n_exclude;
     size_t *exc_pre;
+    unsigned char *exc_fold; /* per global exclude: its profile matched case-insensitively */
     struct prof_rule *rules;
     size_t n_rules;
     char sha256_hex[65]; /* of the profile's JSON text as loaded */

@@ -28,7 +28,8 @@ static int takes_value(const char *a)
     static const char *const longs[] = {"--root", "--out", "--profile", "--include", "--exclude",
                                         "--set", "--case", "--examiner", "--note", "--sign-key",
                                         "--passphrase-file", "--hash", "--compress",
-                                        "--encrypt-to", NULL};
+                                        "--encrypt-to", "--max-total", "--max-file-size",
+                                        "--rate-limit", "--timeout", "--progress", NULL};
     if (a[0] == '-' && a[1] && a[1] != '-' && !a[2])
         return strchr("ropixsceknHz", a[1]) != NULL;
     for (int i = 0; longs[i]; i++)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "profile.h"
@@ -104,6 +105,56 @@ static void data_cases(const char *data)
         closedir(d);
     CHECK(n_valid >= 2);
     CHECK(n_invalid >= 8);
+}
+
+
+/* An included Windows profile's global excludes keep matching case-insensitively in a
+ * case-sensitive profile that includes it; a hash list with a line longer than 1 KiB (a
+ * sha256sum line with a long name) loads. */
+static void include_cases(void)
+{
+    char dir[] = "/tmp/custody-prof-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char p1[256], p2[256], p3[256];
+    snprintf(p1, sizeof p1, "%s/win.json", dir);
+    snprintf(p2, sizeof p2, "%s/top.json", dir);
+    snprintf(p3, sizeof p3, "%s/list.sha256", dir);
+    FILE *f = fopen(p1, "w");
+    fputs("{\"name\":\"win\",\"windows\":true,\"exclude\":[\"/Windows/Temp/**\"],"
+          "\"rules\":[{\"id\":\"w\",\"include\":[\"/Windows/**\"]}]}", f);
+    fclose(f);
+    f = fopen(p3, "w");
+    fprintf(f, "%064d  /", 7);
+    for (int i = 0; i < 3000; i++)
+        fputc('a', f);
+    fputs("\n", f);
+    fclose(f);
+    f = fopen(p2, "w");
+    fputs("{\"name\":\"top\",\"includes\":[\"win.json\"],\"rules\":[{\"id\":\"t\","
+          "\"include\":[\"/x/**\"],\"action\":\"flag\",\"hashes\":{\"files\":[\"list.sha256\"]}}]}", f);
+    fclose(f);
+    struct prof_profile *p = NULL;
+    struct cu_err err;
+    int r = prof_load_file(p2, NULL, &p, &err);
+    if (r != 0)
+        fprintf(stderr, "include case: %s\n", err.msg);
+    CHECK(r == 0);
+    if (p) {
+        struct prof_match m = {0};
+        CHECK(sel(p, "/WINDOWS/system32/x.dll", S_IFREG | 0644, &m)); /* win's rule: casefold */
+        CHECK(!sel(p, "/windows/TEMP/x.tmp", S_IFREG | 0644, &m));     /* win's exclude too */
+        CHECK(!sel(p, "/X/y", S_IFREG | 0644, &m));                     /* top: case-sensitive */
+        CHECK(p->rules[1].hashes && p->rules[1].hashes->n[DG_SHA256] == 1);
+        prof_match_free(&m);
+        prof_free(p);
+    }
+    unlink(p1);
+    unlink(p2);
+    unlink(p3);
+    rmdir(dir);
 }
 
 int main(void)
@@ -224,5 +275,6 @@ int main(void)
     CHECK(data != NULL);
     if (data)
         data_cases(data);
+    include_cases();
     return check_result();
 }
