@@ -445,8 +445,16 @@ static int visit(void *ctx, const struct walk_item *it)
                 r->rd.tap = scan_tap;
                 r->rd.tap_ctx = r->scan;
             }
+            /* The global caps also bound a file that grew after the walk saw it: it is cut
+             * (truncated-by-limit) rather than passing --max-total or --max-file-size. */
+            uint64_t cap = r->match.max_file_bytes;
+            uint64_t caps[2] = {r->lim.max_file_size,
+                                r->lim.max_total ? r->lim.max_total - r->total_collected : 0};
+            for (int k = 0; k < 2; k++)
+                if (caps[k] && (!cap || caps[k] < cap))
+                    cap = caps[k];
             rc = rd_file(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
-                         r->match.max_file_bytes, &e, &r->fatal_err);
+                         cap, &e, &r->fatal_err);
             r->rd.tap = NULL;
             if (scanning && rc == 0)
                 scan_end(r->scan, (const char(*)[DG_HEX_MAX])e.digests, e.have_digests);
