@@ -431,7 +431,7 @@ static int visit(void *ctx, const struct walk_item *it)
                  (unsigned long long)want, (unsigned long long)r->lim.max_total);
         e.reason = r->reason;
     }
-    prog_item(r->prog, it->path, it->path_len);
+    prog_item(r->prog, it->path, it->path_len, collect);
     select_findings(r, it->path);
     if (collect) {
         if (member_name(r, "fs", it->path, it->path_len) != 0) {

@@ -148,11 +148,12 @@ void prog_phase(struct progress *p, const char *phase)
     maybe(p, 1);
 }
 
-void prog_item(struct progress *p, const char *path, size_t len)
+void prog_item(struct progress *p, const char *path, size_t len, int content)
 {
     if (!p || p->mode == PROG_NONE)
         return;
     p->files++;
+    p->phase = content ? "files" : "metadata";
     size_t n = len < PATH_KEEP ? len : PATH_KEEP;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)path[i];
