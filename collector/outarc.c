@@ -41,11 +41,6 @@ static const char *const suffixes[] = {".tar.zst", ".tar.gz", ".tar", ".zip"};
 static const char *const cnames[] = {"zstd", "gzip", "none", "deflate"};
 static const char *const fnames[] = {"pax", "zip"};
 
-const char *oa_suffix(enum oa_compress c)
-{
-    return suffixes[c];
-}
-
 const char *oa_compress_name(enum oa_compress c)
 {
     return cnames[c];
@@ -69,11 +64,6 @@ int oa_format_parse(const char *s, enum oa_format *out)
             return 0;
         }
     return -1;
-}
-
-enum oa_format oa_get_format(const struct oa_writer *w)
-{
-    return w->fmt;
 }
 
 int oa_compress_parse(const char *s, enum oa_compress *out)

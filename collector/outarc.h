@@ -36,9 +36,7 @@ enum oa_compress { OA_ZSTD = 0, OA_GZIP = 1, OA_NONE = 2, OA_DEFLATE = 3 };
 /* The container: POSIX pax tar (default) or zip (zip64 extensions always on). */
 enum oa_format { OA_PAX = 0, OA_ZIP = 1 };
 
-/* Suffix for the compression: ".tar.zst", ".tar.gz", ".tar" (pax only). */
-const char *oa_suffix(enum oa_compress c);
-/* Suffix for format and compression: the above, or ".zip". */
+/* Suffix for format and compression: ".tar.zst", ".tar.gz", ".tar", or ".zip". */
 const char *oa_suffix_fmt(enum oa_format f, enum oa_compress c);
 const char *oa_compress_name(enum oa_compress c);
 const char *oa_format_name(enum oa_format f); /* "pax", "zip" */
@@ -71,7 +69,6 @@ int oa_put_file(struct oa_writer *w, const char *name, const void *data, size_t 
  * open path (O_EXCL) as a new archive of the same format, compression and recipients. */
 int oa_next_file(struct oa_writer *w, const char *path, char sha256_hex[65], uint64_t *size,
                  struct cu_err *err);
-enum oa_format oa_get_format(const struct oa_writer *w);
 int oa_header(struct oa_writer *w, struct archive_entry *e, struct cu_err *err);
 int oa_data(struct oa_writer *w, const void *buf, size_t n, struct cu_err *err);
 int oa_finish(struct oa_writer *w, struct cu_err *err);

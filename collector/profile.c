@@ -922,13 +922,6 @@ int prof_load_buffer(const char *source, const char *json, size_t len, const str
     return load(source, NULL, json, len, env, 0, out, err);
 }
 
-int prof_load_buffer_dir(const char *source, const char *dir, const char *json, size_t len,
-                         const struct prof_env *env, struct prof_profile **out,
-                         struct cu_err *err)
-{
-    return load(source, dir, json, len, env, 0, out, err);
-}
-
 static int load(const char *source, const char *dir, const char *json, size_t len,
                 const struct prof_env *env, int depth, struct prof_profile **out,
                 struct cu_err *err)

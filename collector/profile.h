@@ -13,7 +13,13 @@
  *                "size_min": 1, "size_max": 1048576,  optional bounds on the file size
  *                "time": {"field": "mtime"|"ctime"|"atime"|"btime"|"created_or_modified",
  *                         "after": "2021-02-25", "before": "..."},  optional window
- *                "action": "collect" | "metadata"} ]}
+ *                "max_total_bytes": N,           optional per-rule total cap
+ *                "case_insensitive": true,       optional, overrides the profile's
+ *                "content": {...}, "lines": {...}, "hashes": {...},  optional content tests
+ *                                                (run by scan.c in the single read)
+ *                "action": "collect" | "metadata" | "flag", "finding": true} ],
+ *    "windows": true, "includes": ["linux-triage", "more.json"], "variables": {...}}
+ * docs/profiles.md and docs/profile.schema.json give every key.
  * Patterns use glob.h syntax and may hold ${home}, which expands to each home directory
  * listed in the root's /etc/passwd (one pattern per home, duplicates dropped), and
  * ${NAME} for variables given by the profile's "variables" object or --set NAME=VALUE.
@@ -158,14 +164,12 @@ struct prof_match {
                                 matched on; NULL when no such window */
 };
 
-/* Load from JSON text. source names it in error messages ("profile.json", "embedded:x"); dir
- * (may be NULL) is where relative includes and hash-list files are looked up.
+/* Load from JSON text. source names it in error messages ("profile.json", "embedded:x").
+ * Relative includes and hash-list files are looked up in the current directory (a profile
+ * loaded with prof_load_file: in the file's directory).
  * Errors say where: "profile.json:12:5: rule 'logs': include[0]: ...". */
 int prof_load_buffer(const char *source, const char *json, size_t len, const struct prof_env *env,
                      struct prof_profile **out, struct cu_err *err);
-int prof_load_buffer_dir(const char *source, const char *dir, const char *json, size_t len,
-                         const struct prof_env *env, struct prof_profile **out,
-                         struct cu_err *err);
 int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
                    struct cu_err *err);
 /* name is an embedded profile's name. */
