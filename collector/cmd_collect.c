@@ -144,7 +144,8 @@ static void usage(FILE *f)
         "--open-file-content collects deleted files that processes still hold open.\n"
         "--encrypt-to age1... (or a file of such lines; repeatable) writes the archive age\n"
         "encrypted (<name>.tar.zst.age): no plaintext evidence, log, journal or manifest is\n"
-        "written to --out; the journal is then kept in memory (no recovery after SIGKILL).\n"
+        "written to --out (the journal is sealed with a key held in memory only, so there is\n"
+        "no recovery after SIGKILL).\n"
         "--dry-run prints the plan (action, size, rules, path per selected item; totals) and\n"
         "writes nothing.\n"
         "Limits (for a production server): --max-total and --max-file-size leave files out\n"
@@ -300,12 +301,26 @@ static int member_name(struct run *r, const char *sub, const char *path, size_t 
     return cu_buf_printf(&r->member, "%s/%s", r->stem, sub) || cu_buf_append(&r->member, path, len);
 }
 
-/* Per-rule total caps: may a file of want bytes still be collected? It may when one of the
- * matching rules that collect has no total cap or room for it. Otherwise the reason names
- * the cap that left it out. */
-static int budget_ok(struct run *r, uint64_t want, char *reason, size_t rsz)
+/* The limits on content: may a file of size bytes, of which want would be collected (after
+ * the rules' per-file caps), still be collected? Not when it is over --max-file-size, would
+ * pass --max-total, cannot fit in a --split part, or when every matching rule that collects
+ * has reached its max_total_bytes. Otherwise reason says which limit left it out. The
+ * collection and the dry run ask the same question. */
+static int budget_ok(struct run *r, uint64_t size, uint64_t want, char *reason, size_t rsz)
 {
     const struct prof_rule *full = NULL;
+    if (r->lim.max_file_size && size > r->lim.max_file_size) {
+        snprintf(reason, rsz, "max-file-size: %llu bytes is over --max-file-size %llu",
+                 (unsigned long long)size, (unsigned long long)r->lim.max_file_size);
+        return 0;
+    }
+    if (r->lim.max_total &&
+        (r->total_collected >= r->lim.max_total || want > r->lim.max_total - r->total_collected)) {
+        snprintf(reason, rsz, "max-total: %llu bytes collected, %llu more would pass --max-total "
+                 "%llu", (unsigned long long)r->total_collected, (unsigned long long)want,
+                 (unsigned long long)r->lim.max_total);
+        return 0;
+    }
     if (r->vol && !vol_fits(r->vol, want, reason, rsz))
         return 0;
     for (size_t i = 0; i < r->match.n; i++) {
@@ -328,6 +343,7 @@ static int budget_ok(struct run *r, uint64_t want, char *reason, size_t rsz)
 
 static void budget_charge(struct run *r, uint64_t bytes)
 {
+    r->total_collected += bytes;
     for (size_t i = 0; i < r->match.n; i++) {
         size_t k = r->match.rule_idx[i];
         if (r->prof->rules[k].action != PROF_ACTION_METADATA)
@@ -410,25 +426,10 @@ static int visit(void *ctx, const struct walk_item *it)
     if (r->match.max_file_bytes && want > r->match.max_file_bytes)
         want = r->match.max_file_bytes;
     int collect = r->match.action == PROF_ACTION_COLLECT && (t == S_IFREG || t == S_IFLNK);
-    if (collect && t == S_IFREG && !budget_ok(r, want, r->reason, sizeof r->reason)) {
+    if (collect && t == S_IFREG &&
+        !budget_ok(r, (uint64_t)it->st->st_size, want, r->reason, sizeof r->reason)) {
         collect = 0;
         e.status = MF_SKIPPED;
-        e.reason = r->reason;
-    }
-    if (collect && t == S_IFREG && r->lim.max_file_size &&
-        (uint64_t)it->st->st_size > r->lim.max_file_size) {
-        collect = 0;
-        e.status = MF_SKIPPED;
-        snprintf(r->reason, sizeof r->reason, "max-file-size: %llu bytes is over --max-file-size "
-                 "%llu", (unsigned long long)it->st->st_size, (unsigned long long)r->lim.max_file_size);
-        e.reason = r->reason;
-    }
-    if (collect && t == S_IFREG && r->lim.max_total && r->total_collected + want > r->lim.max_total) {
-        collect = 0;
-        e.status = MF_SKIPPED;
-        snprintf(r->reason, sizeof r->reason, "max-total: %llu bytes collected, %llu more would "
-                 "pass --max-total %llu", (unsigned long long)r->total_collected,
-                 (unsigned long long)want, (unsigned long long)r->lim.max_total);
         e.reason = r->reason;
     }
     prog_item(r->prog, it->path, it->path_len, collect);
@@ -459,7 +460,6 @@ static int visit(void *ctx, const struct walk_item *it)
             if (scanning && rc == 0)
                 scan_end(r->scan, (const char(*)[DG_HEX_MAX])e.digests, e.have_digests);
             budget_charge(r, e.collected_bytes);
-            r->total_collected += e.collected_bytes;
         } else {
             rc = rd_symlink(&r->rd, it->dirfd, it->name, it->st, r->member.data, r->member.len,
                             &e, &r->fatal_err);
@@ -639,7 +639,8 @@ static int plan_visit(void *ctx, const struct walk_item *it)
     uint64_t size = (uint64_t)it->st->st_size;
     if (content && r->match.max_file_bytes && size > r->match.max_file_bytes)
         size = r->match.max_file_bytes;
-    int skipped = content && !budget_ok(r, size, r->reason, sizeof r->reason);
+    int skipped = content && !budget_ok(r, (uint64_t)it->st->st_size, size, r->reason,
+                                        sizeof r->reason);
     if (skipped)
         content = 0;
     pl->items++;
@@ -1358,7 +1359,7 @@ out_keep:
     prog_clear(r.prog);
     if (r.n_recips)
         fprintf(stderr, "custody: the partial archive %s is kept; it is encrypted and cut short, "
-                "and the journal was held in memory only (not written in plaintext)\n",
+                "and its journal was sealed with a key that is gone (nothing plaintext remains)\n",
                 archive_path ? archive_path : "?");
     else
         fprintf(stderr, "custody: the partial archive %s and the journal %s are kept\n",

@@ -42,6 +42,9 @@ check "  and each says max-total" \
 check "collected bytes stay within --max-total" jq -e '.summary.bytes_collected - ([.entries[] | select(.path == "collection.log") | .collected_bytes] | add) <= 256000' "$MF"
 check "the caps are recorded" jq -e '.collection.limits.max_total_bytes == 256000 and .collection.limits.max_file_bytes == 204800' "$MF"
 check "summary counts the skipped entries" jq -e '.summary.by_status.skipped.count == 4' "$MF"
+"$CUSTODY" collect --root "$R" --include '/data/**' --max-total 250K --max-file-size 200K --dry-run > "$W/caps.plan"
+check "the dry run plans the same: 2 files to collect, 4 skipped" \
+    bash -c "[ \$(grep -c '^collect' '$W/caps.plan') -eq 2 ] && [ \$(grep -c '^skipped' '$W/caps.plan') -eq 4 ]"
 
 # ---- timeout: finalise cleanly, state time-limit --------------------------------------------
 t0=$(date +%s)
