@@ -802,7 +802,8 @@ static int load(const char *source, const char *dir, const char *json, size_t le
                 struct cu_err *err);
 /* The sources being loaded, outermost first: an include of one of them is a cycle. */
 static const char *load_chain[PROF_INCLUDE_DEPTH + 2];
-static int read_text(const char *path, struct cu_buf *b, struct cu_err *err);
+static int load_path(const char *path, const struct prof_env *env, int depth,
+                     struct prof_profile **out, struct cu_err *err);
 
 /* Load the profile named by an "includes" item: an embedded name, or a file (relative to the
  * including profile's directory). The including profile's variables are passed down as
@@ -826,41 +827,20 @@ static int load_include(const char *name, const char *dir, const struct prof_env
             cu_xasprintf("%s=%s", k, json_string_value(v));
     e2.set = set;
     e2.n_set = n;
-    int rc;
     size_t tl;
     const char *text = strchr(name, '/') ? NULL : prof_embedded_text(name, &tl);
     char *path = text ? cu_xasprintf("embedded:%s", name)
                : name[0] == '/' || !dir ? cu_xstrdup(name) : cu_xasprintf("%s/%s", dir, name);
     char *real = text ? NULL : realpath(path, NULL);
+    int cycle = 0;
     for (int i = 0; i < depth && i < PROF_INCLUDE_DEPTH + 2; i++)
-        if (load_chain[i] && (!strcmp(load_chain[i], path) || (real && !strcmp(load_chain[i], real)))) {
-            free(real);
-            cu_err_set(err, 0, "include cycle: '%s' includes itself", path);
-            free(path);
-            goto done;
-        }
+        if (load_chain[i] && (!strcmp(load_chain[i], path) || (real && !strcmp(load_chain[i], real))))
+            cycle = 1;
     free(real);
-    if (text) {
-        rc = load(path, NULL, text, tl, &e2, depth, out, err);
-    } else {
-        struct cu_buf b;
-        rc = read_text(path, &b, err);
-        if (rc == 0) {
-            char *pd = cu_xstrdup(path);
-            char *sl = strrchr(pd, '/');
-            if (sl)
-                *sl = '\0';
-            rc = load(path, sl ? (pd[0] ? pd : "/") : NULL, b.data ? b.data : "", b.len, &e2,
-                      depth, out, err);
-            free(pd);
-            cu_buf_free(&b);
-        }
-    }
+    int rc = cycle ? cu_err_set(err, 0, "include cycle: '%s' includes itself", path)
+           : text  ? load(path, NULL, text, tl, &e2, depth, out, err)
+                   : load_path(path, &e2, depth, out, err);
     free(path);
-    if (0) {
-    done:
-        rc = -1;
-    }
     for (size_t i = 0; i < no; i++)
         free(owned[i]);
     free(owned);
@@ -1093,8 +1073,9 @@ static int read_text(const char *path, struct cu_buf *b, struct cu_err *err)
     return 0;
 }
 
-int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
-                   struct cu_err *err)
+/* A profile file: relative includes and hash lists are looked up beside it. */
+static int load_path(const char *path, const struct prof_env *env, int depth,
+                     struct prof_profile **out, struct cu_err *err)
 {
     struct cu_buf b;
     if (read_text(path, &b, err) != 0)
@@ -1106,10 +1087,16 @@ int prof_load_file(const char *path, const struct prof_env *env, struct prof_pro
         *sl = '\0';
         dir = pd[0] ? pd : "/";
     }
-    int r = load(path, dir, b.data ? b.data : "", b.len, env, 0, out, err);
+    int r = load(path, dir, b.data ? b.data : "", b.len, env, depth, out, err);
     free(pd);
     cu_buf_free(&b);
     return r;
+}
+
+int prof_load_file(const char *path, const struct prof_env *env, struct prof_profile **out,
+                   struct cu_err *err)
+{
+    return load_path(path, env, 0, out, err);
 }
 
 const char *prof_embedded_text(const char *name, size_t *len)

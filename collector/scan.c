@@ -22,7 +22,6 @@ struct rule_state {
     const struct prof_rule *r;
     struct kmp *k; /* one per signature of r->content */
     uint64_t *found_at; /* per source string: offset past the first match, 0 = not found */
-    int armed;
     int content_on;
     unsigned hits;      /* line hits reported */
     uint64_t more_hits; /* line hits beyond max_hits */
@@ -114,7 +113,6 @@ int scan_begin(struct scan *s, const struct prof_match *m, scan_finding_fn fn, v
         const struct prof_rule *r = st->r;
         if (!PROF_RULE_TESTS(r))
             continue;
-        st->armed = 1;
         st->hits = 0;
         st->more_hits = 0;
         st->content_on = r->content != NULL;
@@ -327,7 +325,6 @@ void scan_end(struct scan *s, const char digests[DG_COUNT][DG_HEX_MAX], int have
                     s->fn(s->ctx, r, 0, ex, r->description);
                     break;
                 }
-        st->armed = 0;
     }
     s->n_armed = 0;
 }
